@@ -1,0 +1,172 @@
+"""The ``juvenile-justice`` command line (API.md "Command line")."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from juvenile_justice import db
+from juvenile_justice.lib.errors import DomainError, ValidationFailed
+
+T = TypeVar("T")
+
+
+def _run(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run ``fn`` with the database open and migrated; domain errors exit 2 with their message."""
+
+    async def main() -> T:
+        async with db.lifespan_pool():
+            await db.migrate()
+            return await fn()
+
+    try:
+        return asyncio.run(main())
+    except ValidationFailed as exc:
+        for e in exc.errors:
+            click.echo(f"error: {e.field}: {e.message}", err=True)
+        sys.exit(2)
+    except DomainError as exc:
+        click.echo(f"error: {exc.detail}", err=True)
+        sys.exit(2)
+
+
+@click.group()
+def main() -> None:
+    """juvenile-justice: case tracker for juvenile judicial protection (未成年人司法保护)."""
+
+
+@main.command()
+def migrate() -> None:
+    """Apply the database migrations."""
+    _run(lambda: asyncio.sleep(0))
+    click.echo("database is up to date")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="worker processes (PostgreSQL)")
+def serve(host: str, port: int, workers: int) -> None:
+    """Migrate if needed, then serve HTTP."""
+    import uvicorn
+
+    from juvenile_justice.settings import get_settings
+
+    _run(lambda: asyncio.sleep(0))
+    if workers > 1 and not get_settings().is_postgres:
+        raise click.UsageError("several workers need PostgreSQL (JJ_DATABASE_URL=postgresql://...)")
+    click.echo(f"juvenile-justice serving on http://{host}:{port}/  (log in at http://{host}:{port}/login)")
+    uvicorn.run("juvenile_justice.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", proxy_headers=False)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_(file: Path) -> None:
+    """Import cases from JSON Lines; reports bad lines; importing again changes nothing."""
+    from juvenile_justice.domain.cases.importing import import_objects, read_jsonl
+    from juvenile_justice.lib.progress import progress_bar
+
+    lines = file.read_text(encoding="utf-8").splitlines()
+
+    async def go() -> Any:
+        with progress_bar("importing", total=len(lines)) as advance:
+            return await import_objects(read_jsonl(lines), progress=advance)
+
+    report = _run(go)
+    for e in report.errors:
+        click.echo(f"line {e.line}: {e.field}: {e.message}", err=True)
+    bad_lines = len({e.line for e in report.errors})
+    click.echo(f"created {report.created}, unchanged {report.unchanged}, refused {bad_lines} line(s)")
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.option("--if-empty", is_flag=True, help="do nothing when the database already holds cases")
+@click.option("--seed", default=2021, show_default=True, type=int)
+def demo(if_empty: bool, seed: int) -> None:
+    """Load the synthetic demo data set (Jining 2021) and demo users; print their log-ins."""
+    from juvenile_justice.domain.demo.loader import load_demo
+
+    result = _run(lambda: load_demo(seed=seed, if_empty=if_empty))
+    if result is None:
+        click.echo("demo data present already; nothing loaded")
+    else:
+        for e in result.errors:
+            click.echo(f"demo line {e.line}: {e.field}: {e.message}", err=True)
+        click.echo(f"demo data: {result.created} cases created, {result.unchanged} present already")
+    from juvenile_justice.domain.demo.users import DEMO_USERS
+
+    click.echo("demo log-ins (synthetic data only):")
+    for user in DEMO_USERS:
+        click.echo(f"  {user.username:<18} password {user.password:<24} {user.role:<12} {user.unit}")
+
+
+@main.group()
+def users() -> None:
+    """Manage users."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["prosecutor", "judge", "aid_officer", "auditor", "admin"]))
+@click.option("--unit", required=True, help="unit name, e.g. 济宁市任城区人民检察院 (created if missing)")
+@click.option("--capability", "capabilities", multiple=True, type=click.Choice(["chief"]))
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+def users_add(username: str, role: str, unit: str, capabilities: tuple[str, ...], password_stdin: bool) -> None:
+    """Create a user (and the unit if missing)."""
+    from juvenile_justice.domain.accounts import service
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    user_id = _run(lambda: service.add_user(username, role=role, unit=unit, password=password,
+                                            capabilities=frozenset(capabilities)))
+    click.echo(f"user {username} created (id {user_id})")
+
+
+@main.group()
+def units() -> None:
+    """Manage units."""
+
+
+@units.command("set")
+@click.argument("unit")
+@click.option("--parent", default=None, help="name of the parent unit")
+@click.option("--province", default=None, help="province code, e.g. 370000")
+@click.option("--doc-prefix", default=None, help="document prefix, e.g. 任检未")
+def units_set(unit: str, parent: str | None, province: str | None, doc_prefix: str | None) -> None:
+    """Edit a unit's parent, province code or document prefix."""
+    from juvenile_justice.domain.accounts import service
+
+    record = _run(lambda: service.set_unit(unit, parent=parent, province_code=province, doc_prefix=doc_prefix))
+    click.echo(f"unit {record.name}: kind {record.kind}, parent id {record.parent_id}, "
+               f"province {record.province_code}, prefix {record.doc_prefix}")
+
+
+@main.group()
+def calendar() -> None:
+    """Official holiday calendars."""
+
+
+@calendar.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def calendar_load(file: Path) -> None:
+    """Load a year's official holidays and make-up workdays (JSON; see docs/operations.md)."""
+    from juvenile_justice.domain.calendar.service import load_calendar_text
+
+    try:
+        year, holidays, workdays = _run(lambda: load_calendar_text(file.read_text(encoding="utf-8")))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"calendar {year} loaded: {holidays} holidays, {workdays} make-up workdays")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Piccolo configuration module (``PICCOLO_CONF``): the engine and the app registry.
+
+The engine follows ``JJ_DATABASE_URL`` (settings.py). The repository's top-level ``piccolo_conf.py``
+re-exports this module so that the ``piccolo`` CLI works from the project root.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlparse
+
+from piccolo.conf.apps import AppRegistry
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from juvenile_justice.settings import get_settings
+
+APPS = [
+    "juvenile_justice.domain.accounts.piccolo_app",
+    "juvenile_justice.domain.cases.piccolo_app",
+    "juvenile_justice.domain.calendar.piccolo_app",
+]
+
+
+def build_engine() -> Engine:  # type: ignore[type-arg]
+    """The engine for the configured database (SQLite with a 30 s busy timeout, or PostgreSQL)."""
+    settings = get_settings()
+    if settings.is_postgres:
+        url = urlparse(settings.database_url)
+        config: dict[str, object] = {
+            "host": url.hostname or "127.0.0.1",
+            "port": url.port or 5432,
+            "user": unquote(url.username or "postgres"),
+            "database": (url.path or "/postgres").lstrip("/") or "postgres",
+        }
+        if url.password:
+            config["password"] = unquote(url.password)
+        return PostgresEngine(config=config)
+    path = settings.sqlite_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SQLiteEngine(path=str(path), timeout=30)
+
+
+DB = build_engine()
+APP_REGISTRY = AppRegistry(apps=APPS)

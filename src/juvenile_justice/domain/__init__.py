@@ -1,0 +1,1 @@
+"""Business domains, one Piccolo app per area."""

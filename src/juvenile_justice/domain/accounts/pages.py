@@ -1,0 +1,60 @@
+"""Browser pages of the accounts area: log-in and log-out (session cookie, CSRF-protected form)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Template
+
+from juvenile_justice.domain.accounts import service
+from juvenile_justice.lib.errors import NotAuthenticated, TooManyAttempts
+from juvenile_justice.lib.http import SESSION_COOKIE
+from juvenile_justice.settings import get_settings
+
+Form = URLEncodedBody[dict[str, str]]
+
+
+class AccountPages(Controller):
+    """``/login``, ``/logout`` and ``/``."""
+
+    include_in_schema = False
+
+    @get("/")
+    async def home(self) -> Redirect:
+        """The case list is the home page."""
+        return Redirect(path="/cases")
+
+    @get("/login")
+    async def login_form(self) -> Template:
+        """The log-in form."""
+        return Template(template_name="pages/login.html", context={"error": None, "username": ""})
+
+    @post("/login", status_code=200)
+    async def login(self, request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+        """Check the credentials (same throttling as the API) and start a browser session."""
+        username = str(data.get("username", ""))[:200]
+        try:
+            issued = await service.log_in(username, str(data.get("password", ""))[:1000], "session")
+        except TooManyAttempts:
+            return Template(template_name="pages/login.html", status_code=429,
+                            context={"error": "登录失败次数过多，请15分钟后再试。", "username": username})
+        except NotAuthenticated:
+            return Template(template_name="pages/login.html", status_code=401,
+                            context={"error": "用户名或密码错误。", "username": username})
+        settings = get_settings()
+        return Redirect(path="/cases", status_code=303, cookies=[Cookie(
+            key=SESSION_COOKIE, value=issued.token, max_age=settings.token_ttl_seconds, httponly=True,
+            samesite="lax", secure=settings.cookie_secure, path="/",
+        )])
+
+    @post("/logout", status_code=303)
+    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+        """End the browser session."""
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            await service.log_out(token)
+        return Redirect(path="/login", status_code=303,
+                        cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])

@@ -1,0 +1,1 @@
+"""Official holiday calendars loaded for years the bundled library does not cover."""

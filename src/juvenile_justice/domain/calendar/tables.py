@@ -1,0 +1,13 @@
+"""Piccolo table of loaded holiday calendars (schema in migrations/calendar/)."""
+
+from piccolo.columns import Integer, Text, Timestamptz
+from piccolo.table import Table
+
+
+class CalendarYear(Table, tablename="calendar_year"):
+    """One year's official holidays and make-up workdays (调休), JSON lists of ISO dates."""
+
+    year = Integer(unique=True)
+    holidays = Text()
+    workdays = Text()
+    loaded_at = Timestamptz()

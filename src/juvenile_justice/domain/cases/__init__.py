@@ -1,0 +1,1 @@
+"""Cases (案件): cases, people, charges, steps, decisions, assignments."""

@@ -1,0 +1,385 @@
+"""Cases repository: the only code that touches the cases tables.
+
+Returns records (dataclasses), never raw rows. Personal fields are stored as given here; field-level
+encryption and the blind index replace this storage in the data-protection work (issue 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from juvenile_justice import db
+from juvenile_justice.domain.cases.tables import (
+    CaseAssignment,
+    CaseCharge,
+    CaseFile,
+    CaseStep,
+    Decision,
+    Person,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    """A case with its unit, charges and prosecutors."""
+
+    id: int
+    unit_id: int
+    unit_name: str
+    case_number: str
+    case_type: str
+    title: str
+    offense_date: date
+    received_on: date
+    external_id: str | None
+    created_by_id: int | None
+    created_by: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    charges: tuple[tuple[str, str, int], ...]
+    assigned: tuple[tuple[int, str], ...]
+
+    def prosecutor_ids(self) -> set[int]:
+        """The case prosecutors: its creator and every assigned prosecutor."""
+        ids = {uid for uid, _ in self.assigned}
+        if self.created_by_id is not None:
+            ids.add(self.created_by_id)
+        return ids
+
+
+@dataclass(frozen=True, slots=True)
+class CaseListRecord:
+    """A case in a list."""
+
+    id: int
+    case_number: str
+    case_type: str
+    title: str
+    unit_name: str
+    offense_date: date
+    received_on: date
+    version: int
+    charges: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    """A person as stored."""
+
+    id: int
+    case_id: int
+    role: str
+    name: str
+    id_number: str
+    gender: str
+    birth_date: date
+    age_at_offense: int | None
+    minor_at_offense: bool
+    phone: str | None
+    address: str | None
+    spp_approval_document: str | None
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """A timeline entry."""
+
+    id: int
+    case_id: int
+    kind: str
+    occurred_on: date
+    summary: str
+    created_by: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """A decision as stored."""
+
+    id: int
+    case_id: int
+    person_id: int
+    kind: str
+    decision_date: date
+    effective_date: date | None
+    document_number: str
+    sentence_kind: str | None
+    sentence_months: int | None
+    basis_article: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    """List filters; ``None`` means no filter. ``text`` matches title or case number."""
+
+    case_type: str | None = None
+    text: str | None = None
+    charge: str | None = None
+    offense_from: date | None = None
+    offense_to: date | None = None
+    prosecutor_id: int | None = None
+
+
+async def next_case_serial(unit_id: int, year: int) -> int:
+    """The next case serial of a unit and year; atomic under concurrency (row lock on the counter)."""
+    await db.fetch(
+        "INSERT INTO case_counter (unit, year, last_value) VALUES ({}, {}, 0) "
+        "ON CONFLICT (unit, year) DO NOTHING",
+        unit_id, year,
+    )
+    row = await db.fetch_one(
+        "UPDATE case_counter SET last_value = last_value + 1 WHERE unit = {} AND year = {} "
+        "RETURNING last_value",
+        unit_id, year,
+    )
+    assert row is not None
+    return int(row["last_value"])
+
+
+async def insert_case(values: dict[str, Any]) -> int:
+    """Insert a case row; returns its id."""
+    rows = await CaseFile.insert(CaseFile(**values)).returning(CaseFile.id)
+    return int(rows[0]["id"])
+
+
+async def insert_charges(case_id: int, charges: list[tuple[str, str, int]]) -> None:
+    """Insert the charges of a case in order."""
+    await CaseCharge.insert(
+        *[CaseCharge(case_file=case_id, position=i, name=n, article=a, chapter=c)
+          for i, (n, a, c) in enumerate(charges)]
+    )
+
+
+async def replace_charges(case_id: int, charges: list[tuple[str, str, int]]) -> None:
+    """Replace the charges of a case."""
+    await CaseCharge.delete().where(CaseCharge.case_file == case_id)
+    await insert_charges(case_id, charges)
+
+
+async def update_case(case_id: int, version: int, values: dict[str, Any], now: datetime) -> bool:
+    """Optimistic update: applies only when the stored version is ``version``; bumps it. False if stale."""
+    sets = ", ".join(f"{col} = {{}}" for col in values)
+    args = [*values.values(), now, case_id, version]
+    prefix = f"{sets}, " if sets else ""
+    rows = await db.fetch(
+        f"UPDATE case_file SET {prefix}updated_at = {{}}, version = version + 1 "
+        "WHERE id = {} AND version = {} RETURNING id",
+        *args,
+    )
+    return bool(rows)
+
+
+async def case_by_id(case_id: int) -> CaseRecord | None:
+    """A case with its unit, charges and prosecutors."""
+    row = await db.fetch_one(
+        "SELECT c.*, n.name AS unit_name, u.username AS creator FROM case_file c "
+        "JOIN unit n ON n.id = c.unit LEFT JOIN app_user u ON u.id = c.created_by WHERE c.id = {}",
+        case_id,
+    )
+    if row is None:
+        return None
+    charges = await CaseCharge.select(CaseCharge.name, CaseCharge.article, CaseCharge.chapter).where(
+        CaseCharge.case_file == case_id
+    ).order_by(CaseCharge.position)
+    assigned = await db.fetch(
+        "SELECT u.id, u.username FROM case_assignment a JOIN app_user u ON u.id = a.account "
+        "WHERE a.case_file = {} ORDER BY a.id",
+        case_id,
+    )
+    return CaseRecord(
+        id=row["id"], unit_id=row["unit"], unit_name=row["unit_name"], case_number=row["case_number"],
+        case_type=row["case_type"], title=row["title"], offense_date=_d(row["offense_date"]),
+        received_on=_d(row["received_on"]), external_id=row["external_id"],
+        created_by_id=row["created_by"], created_by=row["creator"], version=row["version"],
+        created_at=_ts(row["created_at"]), updated_at=_ts(row["updated_at"]),
+        charges=tuple((c["name"], c["article"], c["chapter"]) for c in charges),
+        assigned=tuple((a["id"], a["username"]) for a in assigned),
+    )
+
+
+def _d(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _ts(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    from datetime import UTC
+
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+
+async def list_cases(unit_id: int, f: CaseFilter, limit: int, before_id: int | None) -> list[CaseListRecord]:
+    """Cases of one unit, newest first (id descending), at most ``limit``, ids below ``before_id``."""
+    where = ["c.unit = {}"]
+    args: list[Any] = [unit_id]
+    if before_id is not None:
+        where.append("c.id < {}")
+        args.append(before_id)
+    if f.case_type:
+        where.append("c.case_type = {}")
+        args.append(f.case_type)
+    if f.text:
+        pattern = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append("(c.title LIKE {} ESCAPE '\\' OR c.case_number LIKE {} ESCAPE '\\')")
+        args += [pattern, pattern]
+    if f.charge:
+        where.append("EXISTS (SELECT 1 FROM case_charge g WHERE g.case_file = c.id AND g.name = {})")
+        args.append(f.charge)
+    if f.offense_from:
+        where.append("c.offense_date >= {}")
+        args.append(f.offense_from)
+    if f.offense_to:
+        where.append("c.offense_date <= {}")
+        args.append(f.offense_to)
+    if f.prosecutor_id is not None:
+        where.append(
+            "(c.created_by = {} OR EXISTS (SELECT 1 FROM case_assignment a "
+            "WHERE a.case_file = c.id AND a.account = {}))"
+        )
+        args += [f.prosecutor_id, f.prosecutor_id]
+    rows = await db.fetch(
+        "SELECT c.id, c.case_number, c.case_type, c.title, c.offense_date, c.received_on, c.version, "
+        "n.name AS unit_name FROM case_file c JOIN unit n ON n.id = c.unit WHERE "
+        + " AND ".join(where) + " ORDER BY c.id DESC LIMIT {}",
+        *args, limit,
+    )
+    ids = [r["id"] for r in rows]
+    charges: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        for c in await CaseCharge.select(CaseCharge.case_file, CaseCharge.name).where(
+            CaseCharge.case_file.is_in(ids)
+        ).order_by(CaseCharge.case_file).order_by(CaseCharge.position):
+            charges[c["case_file"]].append(c["name"])
+    return [
+        CaseListRecord(
+            id=r["id"], case_number=r["case_number"], case_type=r["case_type"], title=r["title"],
+            unit_name=r["unit_name"], offense_date=_d(r["offense_date"]), received_on=_d(r["received_on"]),
+            version=r["version"], charges=tuple(charges[r["id"]]),
+        )
+        for r in rows
+    ]
+
+
+async def case_ids_by_external(external_ids: list[str]) -> dict[str, int]:
+    """Map of external id to case id for imported cases that exist."""
+    if not external_ids:
+        return {}
+    rows = await CaseFile.select(CaseFile.id, CaseFile.external_id).where(
+        CaseFile.external_id.is_in(external_ids)
+    )
+    return {r["external_id"]: int(r["id"]) for r in rows}
+
+
+async def insert_assignment(case_id: int, user_id: int, now: datetime) -> None:
+    """Assign a prosecutor to a case."""
+    await CaseAssignment.insert(CaseAssignment(case_file=case_id, account=user_id, assigned_at=now))
+
+
+def _person(row: dict[str, Any]) -> PersonRecord:
+    return PersonRecord(
+        id=row["id"], case_id=row["case_file"], role=row["role"], name=row["name"],
+        id_number=row["id_number"], gender=row["gender"], birth_date=_d(row["birth_date"]),
+        age_at_offense=row["age_at_offense"], minor_at_offense=bool(row["minor_at_offense"]),
+        phone=row["phone"], address=row["address"], spp_approval_document=row["spp_approval_document"],
+        version=row["version"],
+    )
+
+
+async def insert_person(values: dict[str, Any]) -> int:
+    """Insert a person; returns its id."""
+    rows = await Person.insert(Person(**values)).returning(Person.id)
+    return int(rows[0]["id"])
+
+
+async def person_by_id(person_id: int) -> PersonRecord | None:
+    """One person."""
+    row = await Person.select().where(Person.id == person_id).first()
+    return _person(row) if row else None
+
+
+async def persons_of_case(case_id: int) -> list[PersonRecord]:
+    """The persons of a case, in the order added."""
+    rows = await Person.select().where(Person.case_file == case_id).order_by(Person.id)
+    return [_person(r) for r in rows]
+
+
+async def update_person(person_id: int, version: int, values: dict[str, Any]) -> bool:
+    """Optimistic update of a person; False when the version is stale."""
+    sets = "".join(f"{col} = {{}}, " for col in values)
+    rows = await db.fetch(
+        f"UPDATE person SET {sets}version = version + 1 WHERE id = {{}} AND version = {{}} RETURNING id",
+        *values.values(), person_id, version,
+    )
+    return bool(rows)
+
+
+async def update_ages(case_id: int, ages: list[tuple[int, int | None, bool]]) -> None:
+    """Store recomputed ages at the offence: (person id, age, minor)."""
+    for person_id, age, minor in ages:
+        await Person.update({Person.age_at_offense: age, Person.minor_at_offense: minor}).where(
+            Person.id == person_id
+        )
+
+
+async def persons_by_id_number(unit_id: int, id_number: str) -> list[tuple[PersonRecord, str]]:
+    """Persons with this ID number in the cases of one unit, with their case numbers."""
+    rows = await db.fetch(
+        "SELECT p.*, c.case_number FROM person p JOIN case_file c ON c.id = p.case_file "
+        "WHERE c.unit = {} AND p.id_number = {} ORDER BY p.id LIMIT 500",
+        unit_id, id_number,
+    )
+    return [(_person(r), r["case_number"]) for r in rows]
+
+
+async def insert_step(values: dict[str, Any]) -> int:
+    """Insert a timeline step; returns its id."""
+    rows = await CaseStep.insert(CaseStep(**values)).returning(CaseStep.id)
+    return int(rows[0]["id"])
+
+
+async def steps_of_case(case_id: int) -> list[StepRecord]:
+    """The timeline of a case, oldest first."""
+    rows = await db.fetch(
+        "SELECT s.*, u.username FROM case_step s LEFT JOIN app_user u ON u.id = s.created_by "
+        "WHERE s.case_file = {} ORDER BY s.occurred_on, s.id",
+        case_id,
+    )
+    return [
+        StepRecord(id=r["id"], case_id=r["case_file"], kind=r["kind"], occurred_on=_d(r["occurred_on"]),
+                   summary=r["summary"], created_by=r["username"], created_at=_ts(r["created_at"]))
+        for r in rows
+    ]
+
+
+def _decision(r: dict[str, Any]) -> DecisionRecord:
+    return DecisionRecord(
+        id=r["id"], case_id=r["case_file"], person_id=r["person"], kind=r["kind"],
+        decision_date=_d(r["decision_date"]),
+        effective_date=_d(r["effective_date"]) if r["effective_date"] else None,
+        document_number=r["document_number"], sentence_kind=r["sentence_kind"],
+        sentence_months=r["sentence_months"], basis_article=r["basis_article"],
+        created_at=_ts(r["created_at"]),
+    )
+
+
+async def insert_decision(values: dict[str, Any]) -> DecisionRecord:
+    """Insert a decision and return it."""
+    rows = await Decision.insert(Decision(**values)).returning(Decision.id)
+    row = await Decision.select().where(Decision.id == rows[0]["id"]).first()
+    assert row is not None
+    return _decision(row)
+
+
+async def decisions_of_case(case_id: int) -> list[DecisionRecord]:
+    """The decisions of a case by date."""
+    rows = await Decision.select().where(Decision.case_file == case_id).order_by(
+        Decision.decision_date
+    ).order_by(Decision.id)
+    return [_decision(r) for r in rows]

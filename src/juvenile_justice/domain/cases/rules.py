@@ -1,0 +1,180 @@
+"""Pure rules of the cases area: charges, ages, persons, decisions (no I/O).
+
+Each function raises :class:`~juvenile_justice.lib.errors.ValidationFailed` naming the field, so the
+API, the pages and the importer give the same answer for the same bad input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from juvenile_justice.domain.cases.criminal_law import UnknownCharge, check_charge
+from juvenile_justice.lib.errors import FieldError, ValidationFailed
+from juvenile_justice.lib.periods import age_in_full_years
+from juvenile_justice.lib.resident_id import InvalidResidentId, parse_resident_id
+
+EARLIEST_OFFENSE = date(1980, 1, 1)
+"""The Criminal Law took effect on 1980-01-01; earlier offence dates are refused."""
+
+ADULT_AGE = 18
+"""R-GEN-1: a juvenile case is one where the suspect was under 18 at the offence."""
+MIN_LIABILITY_AGE = 14
+"""CL 17(1)-(2): criminal liability from 14 full years."""
+MIN_SPP_APPROVAL_AGE = 12
+"""CL 17(3) (Amendment XI): 12–13 liable for the gravest crimes with SPP approval (核准追诉)."""
+
+SENTENCE_MONTHS = {
+    "fixed_term": (6, 300),  # CL 45: 6 months–15 years; CL 69: up to 25 years combined
+    "criminal_detention": (1, 12),  # CL 42: 1–6 months; CL 69: up to 1 year combined
+    "public_surveillance": (3, 36),  # CL 38: 3 months–2 years; CL 69: up to 3 years combined
+}
+"""Sentence kinds measured in months, with the lawful range (months)."""
+
+WORKFLOW_ONLY_KINDS = frozenset({"conditional_non_prosecution", "non_prosecution_after_probation"})
+"""Decision kinds made only by the conditional non-prosecution workflow (CPL 282, 284)."""
+
+
+def check_charges(charges: list[tuple[str, str]], field: str = "charges") -> list[tuple[str, str, int]]:
+    """Validate (name, article) pairs against the Criminal Law table; returns (name, article, chapter).
+
+    Raises:
+        ValidationFailed: with one error per bad charge, field ``charges.N``.
+    """
+    out: list[tuple[str, str, int]] = []
+    errors: list[FieldError] = []
+    for i, (name, article) in enumerate(charges):
+        try:
+            info = check_charge(name.strip(), article.strip())
+        except UnknownCharge as exc:
+            errors.append(FieldError(f"{field}.{i}", str(exc)))
+            continue
+        out.append((name.strip(), info.article, info.chapter))
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def check_case_dates(offense_date: date, received_on: date, today: date) -> None:
+    """Offence ≤ receipt ≤ today, offence not before 1980.
+
+    Raises:
+        ValidationFailed: field ``offense_date`` or ``received_on``.
+    """
+    if offense_date < EARLIEST_OFFENSE:
+        raise ValidationFailed.one("offense_date", "must be on or after 1980-01-01 (Criminal Law in force)")
+    if offense_date > today:
+        raise ValidationFailed.one("offense_date", "must not be in the future")
+    if received_on < offense_date:
+        raise ValidationFailed.one("received_on", "must not be before the offence date")
+    if received_on > today:
+        raise ValidationFailed.one("received_on", "must not be in the future")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFacts:
+    """What the system derives from a resident ID number and the offence date."""
+
+    id_number: str
+    birth_date: date
+    age_at_offense: int | None
+    minor_at_offense: bool
+
+
+def person_facts(
+    *,
+    role: str,
+    case_type: str,
+    id_number: str,
+    gender: str,
+    offense_date: date,
+    today: date,
+    spp_approval_document: str | None,
+) -> PersonFacts:
+    """Check a person's ID number and derive birth date and age at the offence (周岁).
+
+    Age follows R-GEN-2 (a person reaches N 周岁 the day after the Nth birthday); a juvenile is under
+    18 at the offence (R-GEN-1). A suspect of a juvenile-suspect case under 12 is refused (CL 17); one
+    aged 12–13 needs the SPP approval of prosecution document (R-GEN-1, CL 17(3)).
+
+    Raises:
+        ValidationFailed: field ``id_number``, ``gender`` or ``spp_approval_document``.
+    """
+    try:
+        rid = parse_resident_id(id_number, today=today)
+    except InvalidResidentId as exc:
+        raise ValidationFailed.one("id_number", str(exc)) from None
+    if rid.sex != gender:
+        raise ValidationFailed.one("gender", "does not agree with the ID number's sex digit")
+    if rid.birth_date > offense_date:
+        if role in ("suspect", "victim"):
+            raise ValidationFailed.one("id_number", "the birth date is after the offence date")
+        return PersonFacts(rid.number, rid.birth_date, None, False)
+    age = age_in_full_years(rid.birth_date, offense_date)
+    if role == "suspect" and case_type == "juvenile_suspect":
+        if age < MIN_SPP_APPROVAL_AGE:
+            raise ValidationFailed.one(
+                "id_number", "under 12 at the offence: no criminal liability (CL 17)"
+            )
+        if age < MIN_LIABILITY_AGE and not (spp_approval_document or "").strip():
+            raise ValidationFailed.one(
+                "spp_approval_document",
+                "age 12–13 at the offence requires the SPP approval of prosecution (核准追诉) (R-GEN-1)",
+            )
+    return PersonFacts(rid.number, rid.birth_date, age, age < ADULT_AGE)
+
+
+def check_decision(
+    *,
+    kind: str,
+    decision_date: date,
+    effective_date: date | None,
+    sentence_kind: str | None,
+    sentence_months: int | None,
+    offense_date: date,
+    person_role: str,
+    today: date,
+) -> None:
+    """A decision's own consistency.
+
+    Judgments carry a sentence kind; months only, and always, for fixed-term imprisonment (CL 45),
+    criminal detention (CL 42) and public surveillance (CL 38), within their lawful ranges.
+
+    Raises:
+        ValidationFailed: naming the field.
+    """
+    if person_role != "suspect":
+        raise ValidationFailed.one("person_id", "decisions concern a suspect of the case")
+    if decision_date < offense_date:
+        raise ValidationFailed.one("decision_date", "must not be before the offence date")
+    if decision_date > today:
+        raise ValidationFailed.one("decision_date", "must not be in the future")
+    if effective_date is not None and effective_date < decision_date:
+        raise ValidationFailed.one("effective_date", "must not be before the decision date")
+    if kind == "judgment":
+        if sentence_kind is None:
+            raise ValidationFailed.one("sentence_kind", "a judgment needs its sentence kind")
+    elif sentence_kind is not None or sentence_months is not None:
+        raise ValidationFailed.one("sentence_kind", "only a judgment carries a sentence")
+    if sentence_kind in SENTENCE_MONTHS:
+        low, high = SENTENCE_MONTHS[sentence_kind]
+        if sentence_months is None:
+            raise ValidationFailed.one("sentence_months", f"required for {sentence_kind}")
+        if not low <= sentence_months <= high:
+            raise ValidationFailed.one("sentence_months", f"{sentence_kind}: {low} to {high} months")
+    elif sentence_months is not None:
+        raise ValidationFailed.one("sentence_months", f"not applicable to {sentence_kind}")
+
+
+def clean_text(value: str, field: str) -> str:
+    """Strip a free-text value and refuse control characters.
+
+    Raises:
+        ValidationFailed: empty after stripping, or with control characters.
+    """
+    text = value.strip()
+    if not text:
+        raise ValidationFailed.one(field, "must not be blank")
+    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text) or "\x7f" in text:
+        raise ValidationFailed.one(field, "must not contain control characters")
+    return text

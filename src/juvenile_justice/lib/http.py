@@ -1,0 +1,179 @@
+"""HTTP plumbing shared by every controller: authentication middleware, role guards, problem details.
+
+API routes (``/api/*``) take ``Authorization: Bearer <token>``; pages take the session cookie.
+Every error becomes an RFC 9457 problem-details answer on the API and an error page or a redirect
+to the log-in page in the browser. Nothing a client sends produces a 5xx.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from litestar import MediaType, Request, Response
+from litestar.connection import ASGIConnection
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from juvenile_justice.domain.accounts import service as accounts
+from juvenile_justice.lib.errors import DomainError, TooManyAttempts
+from juvenile_justice.lib.security import Principal
+
+log = structlog.get_logger("juvenile_justice.http")
+
+SESSION_COOKIE = "jj_session"
+PROBLEM_JSON = "application/problem+json"
+
+PUBLIC_PATHS = [
+    r"^/api/auth/token$",
+    r"^/api/verify/",
+    r"^/schema",
+    r"^/login$",
+    r"^/static/",
+    r"^/verify/",
+    r"^/health$",
+    r"^/favicon.ico$",
+]
+
+
+def is_api(path: str) -> bool:
+    """True for API paths (problem-details answers), False for pages."""
+    return path.startswith("/api/")
+
+
+class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
+    """Bearer token on ``/api/*``, session cookie on pages; sets ``request.user`` to a Principal."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        path = connection.scope["path"]
+        if is_api(path):
+            scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise NotAuthorizedException("a bearer token is required")
+            principal = await accounts.principal_for(token.strip(), "bearer")
+        else:
+            token = connection.cookies.get(SESSION_COOKIE, "")
+            principal = await accounts.principal_for(token, "session") if token else None
+        if principal is None:
+            raise NotAuthorizedException("the token is invalid or has expired")
+        return AuthenticationResult(user=principal, auth=token)
+
+
+def requires_roles(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    """A guard allowing only the given roles (403 otherwise)."""
+    allowed = frozenset(roles)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = connection.user
+        if not isinstance(user, Principal) or user.role not in allowed:
+            raise PermissionDeniedException("your role may not use this")
+
+    guard.__name__ = "requires_" + "_or_".join(sorted(allowed))
+    return guard
+
+
+def principal(request: Request[Any, Any, Any]) -> Principal:
+    """The authenticated principal of a request."""
+    user = request.user
+    assert isinstance(user, Principal)
+    return user
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    """A problem-details response."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+_PATH_RE = re.compile(r"`\$\.?([^`]*)`")
+
+
+def _field_of(item: dict[str, Any]) -> str:
+    key = item.get("key")
+    message = str(item.get("message", ""))
+    match = _PATH_RE.search(message)
+    path = match.group(1) if match else ""
+    path = re.sub(r"\[(\d+)\]", r".\1", path).strip(".")
+    if key and path:
+        return f"{key}.{path}" if not path.startswith(str(key)) else path
+    return str(key or path or "body")
+
+
+def _validation_problem(exc: ValidationException) -> Response[dict[str, Any]]:
+    items = exc.extra if isinstance(exc.extra, list) else []
+    errors = [{"field": _field_of(i), "message": str(i.get("message", "invalid"))}
+              for i in items if isinstance(i, dict)]
+    text = " ".join(e["message"] for e in errors) + " " + str(exc.detail)
+    if "malformed" in text.lower() or "JSON" in text and "decode" in text.lower():
+        return problem(400, "Bad Request", "the request body is not valid JSON",
+                       errors=errors or [{"field": "body", "message": "malformed JSON"}])
+    if not errors:
+        errors = [{"field": "body", "message": str(exc.detail)}]
+    return problem(422, "Unprocessable Content", "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+                   errors=errors)
+
+
+def _page_error(request: Request[Any, Any, Any], status: int, title: str, detail: str) -> Response[Any]:
+    if status == 401:
+        return Redirect(path="/login")
+    return Template(template_name="pages/error.html", status_code=status,
+                    context={"status": status, "title": title, "detail": detail,
+                             "user": request.scope.get("user")})
+
+
+def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    """Domain errors → problem details (API) or an error page."""
+    if not is_api(request.url.path):
+        return _page_error(request, exc.status, exc.title, exc.detail)
+    response = Response(exc.problem(), status_code=exc.status, media_type=PROBLEM_JSON)
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+    return response
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Framework exceptions (validation, 401, 403, 404, 405, ...) → problem details or pages."""
+    status = exc.status_code
+    if isinstance(exc, ValidationException) and is_api(request.url.path):
+        return _validation_problem(exc)
+    titles = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+              405: "Method Not Allowed", 413: "Content Too Large", 415: "Unsupported Media Type",
+              429: "Too Many Requests"}
+    title = titles.get(status, "Error")
+    detail = str(exc.detail) if exc.detail else title
+    if status >= 500:
+        log.error("http_error", status=status, path=request.url.path, error=type(exc).__name__)
+        detail = "internal error"
+    if not is_api(request.url.path):
+        return _page_error(request, status, title, detail)
+    response = problem(status, title, detail)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="juvenile-justice"'
+    return response
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Anything else is our own failure: logged by type only (no data), answered 500."""
+    log.error("unhandled_error", path=request.url.path, error=type(exc).__name__)
+    if not is_api(request.url.path):
+        return _page_error(request, 500, "Internal Server Error", "internal error")
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "Internal Server Error", "internal error")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: handle_domain_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "PUBLIC_PATHS", "SESSION_COOKIE", "MediaType", "principal", "requires_roles"]

@@ -1,0 +1,82 @@
+"""Test set-up: one database engine per pytest run, chosen by ``JJ_TEST_DATABASE_URL``.
+
+Unset: a fresh SQLite file in a temporary directory. ``postgresql://…``: that database, emptied first.
+The environment is set before any application module is imported (settings are cached).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+_DATA_DIR = Path(tempfile.mkdtemp(prefix="jj-test-"))
+os.environ["JJ_DATA_DIR"] = str(_DATA_DIR)
+os.environ.pop("JJ_KEYS_FILE", None)
+_PG_URL = os.environ.get("JJ_TEST_DATABASE_URL", "").strip()
+if _PG_URL:
+    os.environ["JJ_DATABASE_URL"] = _PG_URL
+else:
+    os.environ.pop("JJ_DATABASE_URL", None)
+os.environ["PICCOLO_CONF"] = "juvenile_justice.db_conf"
+
+import httpx  # noqa: E402
+
+from helpers import ENGINE, truncate_all  # noqa: E402
+from juvenile_justice import db  # noqa: E402
+
+
+def pytest_report_header() -> str:
+    """Say which engine the run uses."""
+    return f"juvenile-justice test database: {ENGINE}"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The run's JJ_DATA_DIR."""
+    return _DATA_DIR
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def database() -> AsyncIterator[None]:
+    """An empty, migrated database for the run, and the pool opened on the session's loop."""
+    await db.start()
+    if db.is_postgres():
+        await db.execute_script(["DROP SCHEMA public CASCADE", "CREATE SCHEMA public"])
+    await db.migrate()
+    yield
+    await db.stop()
+
+
+@pytest.fixture(autouse=True)
+async def clean_tables(database: None) -> None:
+    """Every test starts with empty tables (truncation, so that HTTP tests are isolated too)."""
+    await truncate_all()
+
+
+@pytest.fixture(scope="session")
+def app() -> object:
+    """The Litestar application."""
+    from juvenile_justice.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process (same event loop; real HTTP semantics)."""
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """A real ``juvenile-justice serve`` process on a free port, sharing the test database."""
+    from helpers import run_server
+
+    with run_server() as url:
+        yield url
