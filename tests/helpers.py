@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import httpx
 
@@ -70,14 +71,15 @@ def run_server(workers: int = 1) -> Iterator[str]:
     """Run ``juvenile-justice serve`` in a subprocess with the test environment; yields its URL."""
     port = free_port()
     cmd = [sys.executable, "-m", "juvenile_justice.cli", "serve", "--port", str(port), "--workers", str(workers)]
-    proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log_path = Path(os.environ["JJ_DATA_DIR"]) / f"server-{port}.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                raise RuntimeError(f"server exited: {out[-2000:]}")
+                raise RuntimeError(f"server exited: {log_path.read_text()[-2000:]}")
             try:
                 if httpx.get(url + "/health", timeout=1).status_code == 200:
                     break
@@ -92,3 +94,5 @@ def run_server(workers: int = 1) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+        log.close()

@@ -50,7 +50,7 @@ def _ddl(serial: str, ts: str) -> list[str]:
     ]
 
 
-async def forwards():  # noqa: ANN201 - Piccolo's migration protocol
+async def forwards():
     return raw_migration(
         app_name="accounts",
         migration_id=ID,

@@ -19,8 +19,11 @@ def _ddl(serial: str) -> list[str]:
     ]
 
 
-async def forwards():  # noqa: ANN201 - Piccolo's migration protocol
+async def forwards():
     return raw_migration(
-        app_name="calendar", migration_id=ID, description=DESCRIPTION,
-        sqlite=_ddl("INTEGER PRIMARY KEY AUTOINCREMENT"), postgres=_ddl("SERIAL PRIMARY KEY"),
+        app_name="calendar",
+        migration_id=ID,
+        description=DESCRIPTION,
+        sqlite=_ddl("INTEGER PRIMARY KEY AUTOINCREMENT"),
+        postgres=_ddl("SERIAL PRIMARY KEY"),
     )

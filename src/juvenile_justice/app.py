@@ -8,10 +8,10 @@ from typing import Any
 
 from litestar import Litestar, MediaType, get
 from litestar.config.csrf import CSRFConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -54,9 +54,13 @@ def create_app() -> Litestar:
         title="juvenile-justice",
         version=__version__,
         description="Case tracker for juvenile judicial protection (未成年人司法保护). Contract: API.md.",
-        components=Components(security_schemes={
-            "BearerToken": SecurityScheme(type="http", scheme="bearer", description="POST /api/auth/token"),
-        }),
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(
+                    type="http", scheme="bearer", description="POST /api/auth/token"
+                ),
+            }
+        ),
         security=[{"BearerToken": []}],
         path="/schema",
     )
@@ -69,7 +73,13 @@ def create_app() -> Litestar:
     )
     templates = TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine)
     handlers: list[Any] = [
-        health, AuthController, MeController, CaseController, PersonController, AccountPages, CasePages,
+        health,
+        AuthController,
+        MeController,
+        CaseController,
+        PersonController,
+        AccountPages,
+        CasePages,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
     ]
     return Litestar(

@@ -61,8 +61,15 @@ def serve(host: str, port: int, workers: int) -> None:
     if workers > 1 and not get_settings().is_postgres:
         raise click.UsageError("several workers need PostgreSQL (JJ_DATABASE_URL=postgresql://...)")
     click.echo(f"juvenile-justice serving on http://{host}:{port}/  (log in at http://{host}:{port}/login)")
-    uvicorn.run("juvenile_justice.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", proxy_headers=False)
+    uvicorn.run(
+        "juvenile_justice.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=False,
+    )
 
 
 @main.command("import")
@@ -114,11 +121,15 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["prosecutor", "judge", "aid_officer", "auditor", "admin"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["prosecutor", "judge", "aid_officer", "auditor", "admin"])
+)
 @click.option("--unit", required=True, help="unit name, e.g. 济宁市任城区人民检察院 (created if missing)")
 @click.option("--capability", "capabilities", multiple=True, type=click.Choice(["chief"]))
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
-def users_add(username: str, role: str, unit: str, capabilities: tuple[str, ...], password_stdin: bool) -> None:
+def users_add(
+    username: str, role: str, unit: str, capabilities: tuple[str, ...], password_stdin: bool
+) -> None:
     """Create a user (and the unit if missing)."""
     from juvenile_justice.domain.accounts import service
 
@@ -126,8 +137,11 @@ def users_add(username: str, role: str, unit: str, capabilities: tuple[str, ...]
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
-    user_id = _run(lambda: service.add_user(username, role=role, unit=unit, password=password,
-                                            capabilities=frozenset(capabilities)))
+    user_id = _run(
+        lambda: service.add_user(
+            username, role=role, unit=unit, password=password, capabilities=frozenset(capabilities)
+        )
+    )
     click.echo(f"user {username} created (id {user_id})")
 
 
@@ -145,9 +159,13 @@ def units_set(unit: str, parent: str | None, province: str | None, doc_prefix: s
     """Edit a unit's parent, province code or document prefix."""
     from juvenile_justice.domain.accounts import service
 
-    record = _run(lambda: service.set_unit(unit, parent=parent, province_code=province, doc_prefix=doc_prefix))
-    click.echo(f"unit {record.name}: kind {record.kind}, parent id {record.parent_id}, "
-               f"province {record.province_code}, prefix {record.doc_prefix}")
+    record = _run(
+        lambda: service.set_unit(unit, parent=parent, province_code=province, doc_prefix=doc_prefix)
+    )
+    click.echo(
+        f"unit {record.name}: kind {record.kind}, parent id {record.parent_id}, "
+        f"province {record.province_code}, prefix {record.doc_prefix}"
+    )
 
 
 @main.group()

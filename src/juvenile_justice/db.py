@@ -18,7 +18,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
 
-def engine() -> Engine:  # type: ignore[type-arg]
+def engine() -> Engine:
     """The configured Piccolo engine.
 
     Raises:

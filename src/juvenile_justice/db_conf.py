@@ -22,7 +22,7 @@ APPS = [
 ]
 
 
-def build_engine() -> Engine:  # type: ignore[type-arg]
+def build_engine() -> Engine:
     """The engine for the configured database (SQLite with a 30 s busy timeout, or PostgreSQL)."""
     settings = get_settings()
     if settings.is_postgres:

@@ -26,8 +26,15 @@ from juvenile_justice.domain.demo.units import COUNTIES, COURT_CODES, JURISDICTI
 from juvenile_justice.domain.demo.users import DEMO_USERS
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-ALLOWED_DECISIONS = {"arrest_approved", "arrest_not_approved", "prosecuted", "non_prosecution_relative",
-                     "non_prosecution_absolute", "judgment", "acquittal"}
+ALLOWED_DECISIONS = {
+    "arrest_approved",
+    "arrest_not_approved",
+    "prosecuted",
+    "non_prosecution_relative",
+    "non_prosecution_absolute",
+    "judgment",
+    "acquittal",
+}
 SENTENCES = {"fixed_term", "criminal_detention", "public_surveillance", "fine_only", "exemption"}
 NON_PROSECUTION = ("conditional_non_prosecution", "non_prosecution_relative")
 
@@ -60,20 +67,28 @@ def _d(value: str) -> date:
 
 # --------------------------------------------------------------------------- determinism
 
+
 def test_same_seed_same_data_other_seed_differs(lines: list[dict[str, Any]]) -> None:
     assert list(gen.import_lines(2021)) == lines
     assert list(gen.import_lines(7)) != lines
 
 
 def test_deterministic_across_processes_and_hash_seeds(lines: list[dict[str, Any]]) -> None:
-    code = ("import hashlib, json; from juvenile_justice.domain.demo.generator import import_lines; "
-            "print(hashlib.sha256('\\n'.join(json.dumps(x, ensure_ascii=False) "
-            "for x in import_lines(2021)).encode()).hexdigest())")
+    code = (
+        "import hashlib, json; from juvenile_justice.domain.demo.generator import import_lines; "
+        "print(hashlib.sha256('\\n'.join(json.dumps(x, ensure_ascii=False) "
+        "for x in import_lines(2021)).encode()).hexdigest())"
+    )
     for hash_seed in ("0", "12345"):
-        env = {**os.environ, "PYTHONPATH": str(SRC), "PYTHONHASHSEED": hash_seed,
-               "PYTHONDONTWRITEBYTECODE": "1"}
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                             check=True)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(SRC),
+            "PYTHONHASHSEED": hash_seed,
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
         assert out.stdout.strip() == _digest(lines)
 
 
@@ -82,8 +97,19 @@ def test_no_global_random_state(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("global random used")
 
     state = random.getstate()
-    for name in ("random", "randint", "randrange", "choice", "choices", "sample", "shuffle", "uniform",
-                 "triangular", "seed", "getrandbits"):
+    for name in (
+        "random",
+        "randint",
+        "randrange",
+        "choice",
+        "choices",
+        "sample",
+        "shuffle",
+        "uniform",
+        "triangular",
+        "seed",
+        "getrandbits",
+    ):
         monkeypatch.setattr(random, name, forbidden)
     gen.generate(3)
     assert random.getstate() == state
@@ -100,6 +126,7 @@ def test_generation_is_fast(timed: tuple[list[gen.CasePlan], float]) -> None:
 
 
 # --------------------------------------------------------------------------- published figures
+
 
 @pytest.mark.parametrize("seed", [2021, 1, 99])
 def test_exact_published_counts(seed: int, plans: list[gen.CasePlan]) -> None:
@@ -120,15 +147,25 @@ def test_exact_published_counts(seed: int, plans: list[gen.CasePlan]) -> None:
 
 
 def test_juvenile_arrest_review_roughly_even(plans: list[gen.CasePlan]) -> None:
-    kinds = Counter(d.kind for c in plans if c.case_type == "juvenile_suspect"
-                    for p in c.suspects for d in p.decisions if d.kind.startswith("arrest"))
+    kinds = Counter(
+        d.kind
+        for c in plans
+        if c.case_type == "juvenile_suspect"
+        for p in c.suspects
+        for d in p.decisions
+        if d.kind.startswith("arrest")
+    )
     share = kinds["arrest_approved"] / (kinds["arrest_approved"] + kinds["arrest_not_approved"])
     assert 0.4 < share < 0.6
 
 
 def test_victim_cases_mostly_adult_suspects(plans: list[gen.CasePlan]) -> None:
-    ages = [gen.age_on(p.birth_date, c.offense_date) for c in plans if c.case_type == "juvenile_victim"
-            for p in c.suspects]
+    ages = [
+        gen.age_on(p.birth_date, c.offense_date)
+        for c in plans
+        if c.case_type == "juvenile_victim"
+        for p in c.suspects
+    ]
     assert sum(a >= 18 for a in ages) / len(ages) > 0.9
 
 
@@ -150,6 +187,7 @@ def test_charge_mix(plans: list[gen.CasePlan]) -> None:
 
 
 # --------------------------------------------------------------------------- people
+
 
 def test_resident_ids_valid_unique_and_consistent(plans: list[gen.CasePlan]) -> None:
     seen: set[str] = set()
@@ -192,8 +230,11 @@ def test_young_juveniles_only_for_grave_crimes(plans: list[gen.CasePlan]) -> Non
 def test_every_minor_has_a_legal_representative(plans: list[gen.CasePlan]) -> None:
     for c in plans:
         represented = {p.represents for p in c.persons if p.role == "legal_representative"}
-        minors = {p.ref for p in c.persons if p.role != "legal_representative"
-                  and gen.age_on(p.birth_date, c.offense_date) < 18}
+        minors = {
+            p.ref
+            for p in c.persons
+            if p.role != "legal_representative" and gen.age_on(p.birth_date, c.offense_date) < 18
+        }
         assert minors == represented
 
 
@@ -210,9 +251,13 @@ def test_names_titles_and_masking(lines: list[dict[str, Any]], plans: list[gen.C
 
 @pytest.mark.parametrize(
     ("birth", "on", "age"),
-    [(date(2005, 3, 10), date(2021, 3, 10), 15), (date(2005, 3, 10), date(2021, 3, 11), 16),
-     (date(2004, 2, 29), date(2021, 2, 28), 16), (date(2004, 2, 29), date(2021, 3, 1), 17),
-     (date(2003, 12, 31), date(2021, 1, 1), 17)],
+    [
+        (date(2005, 3, 10), date(2021, 3, 10), 15),
+        (date(2005, 3, 10), date(2021, 3, 11), 16),
+        (date(2004, 2, 29), date(2021, 2, 28), 16),
+        (date(2004, 2, 29), date(2021, 3, 1), 17),
+        (date(2003, 12, 31), date(2021, 1, 1), 17),
+    ],
 )
 def test_age_counts_from_day_after_birthday(birth: date, on: date, age: int) -> None:
     assert gen.age_on(birth, on) == age
@@ -251,6 +296,7 @@ def test_phones_and_addresses_synthetic_shape(lines: list[dict[str, Any]]) -> No
 
 # --------------------------------------------------------------------------- output shape
 
+
 def _strings(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -262,8 +308,18 @@ def _strings(value: Any) -> list[str]:
 
 
 def test_lines_json_and_field_limits(lines: list[dict[str, Any]]) -> None:
-    top = ["external_id", "unit", "case_type", "title", "offense_date", "received_on", "charges",
-           "persons", "steps", "decisions"]
+    top = [
+        "external_id",
+        "unit",
+        "case_type",
+        "title",
+        "offense_date",
+        "received_on",
+        "charges",
+        "persons",
+        "steps",
+        "decisions",
+    ]
     for line in lines:
         assert list(line) == top
         assert json.loads(json.dumps(line, ensure_ascii=False)) == line
@@ -304,8 +360,11 @@ def test_date_ordering(lines: list[dict[str, Any]]) -> None:
             else:
                 assert steps["审查起诉"] <= decided <= end
         for kinds in by_person.values():
-            dates = [kinds[k] for k in ("arrest_approved", "arrest_not_approved", "prosecuted", "judgment",
-                                        "acquittal") if k in kinds]
+            dates = [
+                kinds[k]
+                for k in ("arrest_approved", "arrest_not_approved", "prosecuted", "judgment", "acquittal")
+                if k in kinds
+            ]
             assert dates == sorted(dates)
             if "judgment" in kinds or "acquittal" in kinds:
                 assert "prosecuted" in kinds
@@ -346,6 +405,7 @@ def test_planned_measures_not_emitted(plans: list[gen.CasePlan], lines: list[dic
 
 
 # --------------------------------------------------------------------------- units, users, files
+
 
 def test_units_registry(lines: list[dict[str, Any]]) -> None:
     procs = [u for u in UNITS if u.kind == "procuratorate"]

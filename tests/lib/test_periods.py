@@ -102,6 +102,7 @@ def test_leap_day_births_reach_each_age_on_1_march(birth: date, years: int) -> N
 def test_age_matches_a_naive_reference(birth: date, on: date) -> None:
     if on < birth:
         return
+
     # Reference: the birthday of year Y is (Y, m, d), or 28 Feb for a 29 Feb birth in a common year.
     def birthday(year: int) -> date:
         if (birth.month, birth.day) == (2, 29) and not calendar.isleap(year):

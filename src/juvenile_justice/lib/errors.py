@@ -99,3 +99,19 @@ class TooManyAttempts(DomainError):
     def __init__(self, detail: str, retry_after_seconds: int) -> None:
         super().__init__(detail)
         self.retry_after_seconds = retry_after_seconds
+
+
+def field_error_from_msgspec(text: str, root: str = "body") -> FieldError:
+    """A :class:`FieldError` from a msgspec validation message such as
+    ``Expected `int`, got `str` - at `$.charges[0].article```, naming the field as ``charges.0.article``.
+    ``root`` names the whole document when the error is at its top level.
+    """
+    message, _, where = text.partition(" - at ")
+    path = where.strip().strip("`").removeprefix("$").lstrip(".")
+    path = path.replace("[", ".").replace("]", "").strip(".")
+    for lead in ("Object missing required field", "Object contains unknown field"):
+        if message.startswith(lead) and "`" in message:
+            name = message.split("`")[1]
+            path = f"{path}.{name}" if path else name
+            message = "required" if "missing" in lead else "unknown field"
+    return FieldError(path or root, message)

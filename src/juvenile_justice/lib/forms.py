@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, TypeVar
 
 import msgspec
 
-from juvenile_justice.lib.errors import FieldError
+from juvenile_justice.lib.errors import FieldError, field_error_from_msgspec
 
 T = TypeVar("T")
 
-_PATH = re.compile(r"`\$\.([A-Za-z_]+)")
+_HUMAN = {
+    "required": "必填",
+    "unknown field": "无法识别的字段",
+    "Invalid RFC3339 encoded date": "日期格式应为 YYYY-MM-DD",
+    "Invalid enumeration value": "请从列表中选择",
+}
+
+
+def _human(message: str) -> str:
+    for prefix, text in _HUMAN.items():
+        if message.startswith(prefix):
+            return text
+    if message.startswith("Expected `str` of length"):
+        return "长度不符合要求：" + message.removeprefix("Expected `str` of length ")
+    return message
 
 
 def convert(data: dict[str, Any], type_: type[T]) -> tuple[T | None, list[FieldError]]:
@@ -20,18 +33,18 @@ def convert(data: dict[str, Any], type_: type[T]) -> tuple[T | None, list[FieldE
     try:
         return msgspec.convert(cleaned, type=type_, strict=False), []
     except msgspec.ValidationError as exc:
-        match = _PATH.search(str(exc))
-        field = match.group(1) if match else "form"
-        message = str(exc).split(" - at ")[0]
-        if message.startswith("Object missing required field"):
-            message = "required"
-        return None, [FieldError(field, message)]
+        error = field_error_from_msgspec(str(exc), root="form")
+        return None, [FieldError(error.field, _human(error.message))]
 
 
 def errors_by_field(errors: list[FieldError]) -> dict[str, str]:
-    """Map field → message for templates (``charges.0`` also reported under ``charges``)."""
+    """Map field → message for templates.
+
+    ``charges.0.article`` is also reported under ``charges.0`` and ``charges``.
+    """
     out: dict[str, str] = {}
     for e in errors:
-        out.setdefault(e.field, e.message)
-        out.setdefault(e.field.split(".")[0], e.message)
+        parts = e.field.split(".")
+        for i in range(len(parts), 0, -1):
+            out.setdefault(".".join(parts[:i]), e.message)
     return out

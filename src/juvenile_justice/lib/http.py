@@ -26,7 +26,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from juvenile_justice.domain.accounts import service as accounts
-from juvenile_justice.lib.errors import DomainError, TooManyAttempts
+from juvenile_justice.lib.errors import DomainError, TooManyAttempts, field_error_from_msgspec
 from juvenile_justice.lib.security import Principal
 
 log = structlog.get_logger("juvenile_justice.http")
@@ -54,7 +54,9 @@ def is_api(path: str) -> bool:
 class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
     """Bearer token on ``/api/*``, session cookie on pages; sets ``request.user`` to a Principal."""
 
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         path = connection.scope["path"]
         if is_api(path):
             scheme, _, token = connection.headers.get("authorization", "").partition(" ")
@@ -95,40 +97,44 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict
     return Response(body, status_code=status, media_type=PROBLEM_JSON)
 
 
-_PATH_RE = re.compile(r"`\$\.?([^`]*)`")
-
-
-def _field_of(item: dict[str, Any]) -> str:
-    key = item.get("key")
-    message = str(item.get("message", ""))
-    match = _PATH_RE.search(message)
-    path = match.group(1) if match else ""
-    path = re.sub(r"\[(\d+)\]", r".\1", path).strip(".")
-    if key and path:
-        return f"{key}.{path}" if not path.startswith(str(key)) else path
-    return str(key or path or "body")
+def _field_error(item: dict[str, Any]) -> dict[str, str]:
+    message = str(item.get("message", "invalid"))
+    if " - at `$" in message or message.startswith("Object "):
+        error = field_error_from_msgspec(message)
+        return {"field": error.field, "message": error.message}
+    key = re.sub(r"\[(\d+)\]", r".\1", str(item.get("key") or "body"))
+    return {"field": key, "message": message}
 
 
 def _validation_problem(exc: ValidationException) -> Response[dict[str, Any]]:
     items = exc.extra if isinstance(exc.extra, list) else []
-    errors = [{"field": _field_of(i), "message": str(i.get("message", "invalid"))}
-              for i in items if isinstance(i, dict)]
+    errors = [_field_error(i) for i in items if isinstance(i, dict)]
     text = " ".join(e["message"] for e in errors) + " " + str(exc.detail)
-    if "malformed" in text.lower() or "JSON" in text and "decode" in text.lower():
-        return problem(400, "Bad Request", "the request body is not valid JSON",
-                       errors=errors or [{"field": "body", "message": "malformed JSON"}])
+    if "malformed" in text.lower() or ("JSON" in text and "decode" in text.lower()):
+        return problem(
+            400,
+            "Bad Request",
+            "the request body is not valid JSON",
+            errors=errors or [{"field": "body", "message": "malformed JSON"}],
+        )
     if not errors:
         errors = [{"field": "body", "message": str(exc.detail)}]
-    return problem(422, "Unprocessable Content", "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-                   errors=errors)
+    return problem(
+        422,
+        "Unprocessable Content",
+        "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+        errors=errors,
+    )
 
 
 def _page_error(request: Request[Any, Any, Any], status: int, title: str, detail: str) -> Response[Any]:
     if status == 401:
         return Redirect(path="/login")
-    return Template(template_name="pages/error.html", status_code=status,
-                    context={"status": status, "title": title, "detail": detail,
-                             "user": request.scope.get("user")})
+    return Template(
+        template_name="pages/error.html",
+        status_code=status,
+        context={"status": status, "title": title, "detail": detail, "user": request.scope.get("user")},
+    )
 
 
 def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
@@ -146,9 +152,16 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     status = exc.status_code
     if isinstance(exc, ValidationException) and is_api(request.url.path):
         return _validation_problem(exc)
-    titles = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-              405: "Method Not Allowed", 413: "Content Too Large", 415: "Unsupported Media Type",
-              429: "Too Many Requests"}
+    titles = {
+        400: "Bad Request",
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        413: "Content Too Large",
+        415: "Unsupported Media Type",
+        429: "Too Many Requests",
+    }
     title = titles.get(status, "Error")
     detail = str(exc.detail) if exc.detail else title
     if status >= 500:

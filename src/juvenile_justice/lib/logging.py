@@ -13,10 +13,23 @@ from typing import Any
 
 import structlog
 
-REDACTED_KEYS = frozenset({
-    "name", "id_number", "phone", "address", "password", "token", "access_token", "authorization",
-    "cookie", "secret", "key", "summary", "title",
-})
+REDACTED_KEYS = frozenset(
+    {
+        "name",
+        "id_number",
+        "phone",
+        "address",
+        "password",
+        "token",
+        "access_token",
+        "authorization",
+        "cookie",
+        "secret",
+        "key",
+        "summary",
+        "title",
+    }
+)
 
 
 def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -12,7 +12,8 @@
   the first part is a given name, so no "surname" is kept beyond that one character.
 * Anything else (Latin letters, digits, mixed scripts): the first letter, uppercased, + ``**``
   (``John Smith`` → ``J**``, ``李Lily`` → ``李**``); when there is no letter at all, ``**``.
-* Empty or whitespace only: ``某某``.
+* Empty, whitespace only, or only ``某`` (an already anonymous ``某某``): ``某某``. Masking is
+  idempotent: ``mask_name(mask_name(x)) == mask_name(x)``.
 
 Whitespace inside the name is ignored; full-width forms are folded (NFKC) first.
 """
@@ -55,7 +56,7 @@ def mask_name(full_name: str) -> str:
         ``张某某``, ``欧阳某某``, ``某某`` or ``J**``-style text; never more than the surname.
     """
     name = "".join(unicodedata.normalize("NFKC", full_name or "").split())
-    if not name:
+    if not name or set(name) == {"某"}:  # empty, or already an anonymous placeholder
         return MASK
     if _CHINESE_NAME.fullmatch(name):
         if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES:
@@ -64,4 +65,5 @@ def mask_name(full_name: str) -> str:
     if _DOTTED_NAME.fullmatch(name):
         return name[0] + MASK
     letter = next((ch for ch in name if ch.isalpha()), "")
-    return letter.upper() + "**"
+    upper = letter.upper()
+    return (upper if len(upper) == 1 else letter) + "**"

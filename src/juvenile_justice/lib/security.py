@@ -27,7 +27,13 @@ _ARGON2 = {"length": 32, "iterations": 2, "lanes": 1, "memory_cost": 19 * 1024}
 
 
 def _hash_password_sync(password: str) -> str:
-    kdf = Argon2id(salt=secrets.token_bytes(16), **_ARGON2)
+    kdf = Argon2id(
+        salt=secrets.token_bytes(16),
+        length=_ARGON2["length"],
+        iterations=_ARGON2["iterations"],
+        lanes=_ARGON2["lanes"],
+        memory_cost=_ARGON2["memory_cost"],
+    )
     return kdf.derive_phc_encoded(password.encode("utf-8"))
 
 

@@ -24,8 +24,12 @@ class AuthController(Controller):
     async def create_token(self, data: JSONBody[s.TokenRequest]) -> s.TokenOut:
         """Exchange a user name and password for a bearer token (401 bad credentials, 429 throttled)."""
         issued = await service.log_in(data.username, data.password, "bearer")
-        return s.TokenOut(access_token=issued.token, token_type="bearer", expires_in=issued.expires_in,
-                          role=issued.principal.role)
+        return s.TokenOut(
+            access_token=issued.token,
+            token_type="bearer",  # noqa: S106 - the token type, not a password
+            expires_in=issued.expires_in,
+            role=issued.principal.role,
+        )
 
     @post("/logout", operation_id="RevokeToken", status_code=204)
     async def revoke_token(self, request: Request[Any, Any, Any]) -> None:
@@ -43,14 +47,27 @@ class MeController(Controller):
     async def me(self, request: Request[Any, Any, Any]) -> s.MeOut:
         """The authenticated user, role, unit and capabilities."""
         p = principal(request)
-        return s.MeOut(username=p.username, role=p.role, unit=p.unit_name, unit_kind=p.unit_kind,
-                       capabilities=sorted(p.capabilities))
+        return s.MeOut(
+            username=p.username,
+            role=p.role,
+            unit=p.unit_name,
+            unit_kind=p.unit_kind,
+            capabilities=sorted(p.capabilities),
+        )
 
     @get("/units", operation_id="ListUnits")
     async def units(self) -> s.UnitList:
         """Every unit (names, kinds and the tree are public facts)."""
-        return s.UnitList(items=[
-            s.UnitOut(id=u.id, name=u.name, kind=u.kind, parent_id=u.parent_id,
-                      province_code=u.province_code, doc_prefix=u.doc_prefix)
-            for u in await service.units()
-        ])
+        return s.UnitList(
+            items=[
+                s.UnitOut(
+                    id=u.id,
+                    name=u.name,
+                    kind=u.kind,
+                    parent_id=u.parent_id,
+                    province_code=u.province_code,
+                    doc_prefix=u.doc_prefix,
+                )
+                for u in await service.units()
+            ]
+        )

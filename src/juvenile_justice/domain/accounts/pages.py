@@ -39,16 +39,33 @@ class AccountPages(Controller):
         try:
             issued = await service.log_in(username, str(data.get("password", ""))[:1000], "session")
         except TooManyAttempts:
-            return Template(template_name="pages/login.html", status_code=429,
-                            context={"error": "登录失败次数过多，请15分钟后再试。", "username": username})
+            return Template(
+                template_name="pages/login.html",
+                status_code=429,
+                context={"error": "登录失败次数过多，请15分钟后再试。", "username": username},
+            )
         except NotAuthenticated:
-            return Template(template_name="pages/login.html", status_code=401,
-                            context={"error": "用户名或密码错误。", "username": username})
+            return Template(
+                template_name="pages/login.html",
+                status_code=401,
+                context={"error": "用户名或密码错误。", "username": username},
+            )
         settings = get_settings()
-        return Redirect(path="/cases", status_code=303, cookies=[Cookie(
-            key=SESSION_COOKIE, value=issued.token, max_age=settings.token_ttl_seconds, httponly=True,
-            samesite="lax", secure=settings.cookie_secure, path="/",
-        )])
+        return Redirect(
+            path="/cases",
+            status_code=303,
+            cookies=[
+                Cookie(
+                    key=SESSION_COOKIE,
+                    value=issued.token,
+                    max_age=settings.token_ttl_seconds,
+                    httponly=True,
+                    samesite="lax",
+                    secure=settings.cookie_secure,
+                    path="/",
+                )
+            ],
+        )
 
     @post("/logout", status_code=303)
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
@@ -56,5 +73,8 @@ class AccountPages(Controller):
         token = request.cookies.get(SESSION_COOKIE)
         if token:
             await service.log_out(token)
-        return Redirect(path="/login", status_code=303,
-                        cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
+        return Redirect(
+            path="/login",
+            status_code=303,
+            cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")],
+        )

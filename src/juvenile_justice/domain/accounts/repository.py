@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from juvenile_justice import db
 from juvenile_justice.domain.accounts.tables import AppUser, AuthToken, LoginAttempt, Unit
@@ -35,7 +36,7 @@ class UserRecord:
     active: bool
 
 
-def _unit(row: dict) -> UnitRecord:  # type: ignore[type-arg]
+def _unit(row: dict[str, Any]) -> UnitRecord:
     return UnitRecord(
         id=row["id"],
         name=row["name"],
@@ -65,13 +66,24 @@ async def all_units() -> list[UnitRecord]:
 
 
 async def insert_unit(
-    name: str, kind: str, now: datetime, *, parent_id: int | None = None,
-    province_code: str | None = None, doc_prefix: str | None = None,
+    name: str,
+    kind: str,
+    now: datetime,
+    *,
+    parent_id: int | None = None,
+    province_code: str | None = None,
+    doc_prefix: str | None = None,
 ) -> UnitRecord:
     """Insert a unit and return it."""
     rows = await Unit.insert(
-        Unit(name=name, kind=kind, parent=parent_id, province_code=province_code,
-             doc_prefix=doc_prefix, created_at=now)
+        Unit(
+            name=name,
+            kind=kind,
+            parent=parent_id,
+            province_code=province_code,
+            doc_prefix=doc_prefix,
+            created_at=now,
+        )
     ).returning(Unit.id)
     return UnitRecord(rows[0]["id"], name, kind, parent_id, province_code, doc_prefix)
 
@@ -98,8 +110,12 @@ async def user_by_username(username: str) -> UserRecord | None:
     if row is None:
         return None
     return UserRecord(
-        id=row["id"], username=row["username"], password_hash=row["password_hash"], role=row["role"],
-        unit_id=row["unit"], capabilities=frozenset(c for c in row["capabilities"].split(",") if c),
+        id=row["id"],
+        username=row["username"],
+        password_hash=row["password_hash"],
+        role=row["role"],
+        unit_id=row["unit"],
+        capabilities=frozenset(c for c in row["capabilities"].split(",") if c),
         active=bool(row["active"]),
     )
 
@@ -109,8 +125,15 @@ async def insert_user(
 ) -> int:
     """Insert a user; returns its id."""
     rows = await AppUser.insert(
-        AppUser(username=username, password_hash=password_hash, role=role, unit=unit_id,
-                capabilities=",".join(sorted(capabilities)), active=True, created_at=now)
+        AppUser(
+            username=username,
+            password_hash=password_hash,
+            role=role,
+            unit=unit_id,
+            capabilities=",".join(sorted(capabilities)),
+            active=True,
+            created_at=now,
+        )
     ).returning(AppUser.id)
     return int(rows[0]["id"])
 
@@ -146,7 +169,9 @@ async def principal_for_token(digest: str, kind: str, now: datetime) -> Principa
     row = await db.fetch_one(
         _PRINCIPAL_SQL + "JOIN auth_token t ON t.account = u.id "
         "WHERE t.token_digest = {} AND t.kind = {} AND t.expires_at > {} AND u.active",
-        digest, kind, now,
+        digest,
+        kind,
+        now,
     )
     return principal_from_row(row) if row else None
 

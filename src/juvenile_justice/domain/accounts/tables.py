@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 UNIT_KINDS = ("procuratorate", "court", "public_security", "state_security", "justice_admin", "other")
@@ -11,9 +11,10 @@ UNIT_KINDS = ("procuratorate", "court", "public_security", "state_security", "ju
 class Unit(Table, tablename="unit"):
     """A unit (单位): a procuratorate or court, in a tree (city over county level)."""
 
+    id = Serial(primary_key=True)
     name = Varchar(length=100, unique=True)
     kind = Varchar(length=20)
-    parent = ForeignKey("self", null=True)
+    parent: ForeignKey[Unit] = ForeignKey("self", null=True)
     province_code = Varchar(length=6, null=True)
     doc_prefix = Varchar(length=20, null=True)
     created_at = Timestamptz()
@@ -22,6 +23,7 @@ class Unit(Table, tablename="unit"):
 class AppUser(Table, tablename="app_user"):
     """A user with one role and one unit."""
 
+    id = Serial(primary_key=True)
     username = Varchar(length=64, unique=True)
     password_hash = Text()
     role = Varchar(length=20)
@@ -34,6 +36,7 @@ class AppUser(Table, tablename="app_user"):
 class AuthToken(Table, tablename="auth_token"):
     """A bearer token or browser session; only the SHA-256 digest is stored."""
 
+    id = Serial(primary_key=True)
     token_digest = Varchar(length=64, unique=True)
     account = ForeignKey(AppUser)
     kind = Varchar(length=10)
@@ -44,7 +47,6 @@ class AuthToken(Table, tablename="auth_token"):
 class LoginAttempt(Table, tablename="login_attempt"):
     """A log-in attempt not (yet) known to have succeeded; counted per user name for throttling."""
 
+    id = Serial(primary_key=True)
     username = Varchar(length=64)
     attempted_at = Timestamptz()
-
-

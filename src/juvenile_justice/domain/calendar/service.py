@@ -26,17 +26,23 @@ async def load_calendar_text(text: str) -> tuple[int, int, int]:
         ValueError: the file is malformed (the message says where).
     """
     year, holidays, workdays = parse_calendar_file(text)
-    values = {
-        "holidays": json.dumps(sorted(d.isoformat() for d in holidays)),
-        "workdays": json.dumps(sorted(d.isoformat() for d in workdays)),
-        "loaded_at": now_utc(),
-    }
+    holidays_json = json.dumps(sorted(d.isoformat() for d in holidays))
+    workdays_json = json.dumps(sorted(d.isoformat() for d in workdays))
+    now = now_utc()
     async with db.transaction():
         existing = await CalendarYear.select(CalendarYear.id).where(CalendarYear.year == year).first()
         if existing:
-            await CalendarYear.update(values).where(CalendarYear.year == year)  # type: ignore[arg-type]
+            await CalendarYear.update(
+                {
+                    CalendarYear.holidays: holidays_json,
+                    CalendarYear.workdays: workdays_json,
+                    CalendarYear.loaded_at: now,
+                }
+            ).where(CalendarYear.year == year)
         else:
-            await CalendarYear.insert(CalendarYear(year=year, **values))
+            await CalendarYear.insert(
+                CalendarYear(year=year, holidays=holidays_json, workdays=workdays_json, loaded_at=now)
+            )
     return year, len(holidays), len(workdays)
 
 

@@ -28,15 +28,28 @@ class CaseController(Controller):
 
     @get("/", operation_id="ListCases", guards=[requires_roles("prosecutor", "aid_officer")])
     async def list_cases(
-        self, request: Req, limit: FromQuery[int | None] = None, cursor: FromQuery[str | None] = None,
-        case_type: FromQuery[s.CaseType | None] = None, q: FromQuery[str | None] = None,
-        charge: FromQuery[str | None] = None, offense_from: FromQuery[date | None] = None,
-        offense_to: FromQuery[date | None] = None, mine: FromQuery[bool] = False,
+        self,
+        request: Req,
+        limit: FromQuery[int | None] = None,
+        cursor: FromQuery[str | None] = None,
+        case_type: FromQuery[s.CaseType | None] = None,
+        q: FromQuery[str | None] = None,
+        charge: FromQuery[str | None] = None,
+        offense_from: FromQuery[date | None] = None,
+        offense_to: FromQuery[date | None] = None,
+        mine: FromQuery[bool] = False,
     ) -> s.CasePage:
         """Your unit's cases, newest first; ``q`` matches title or case number."""
         return await service.list_cases(
-            principal(request), limit=limit, cursor=cursor, case_type=case_type, text=(q or "")[:100],
-            charge=(charge or "")[:100], offense_from=offense_from, offense_to=offense_to, mine=mine,
+            principal(request),
+            limit=limit,
+            cursor=cursor,
+            case_type=case_type,
+            text=(q or "")[:100],
+            charge=(charge or "")[:100],
+            offense_from=offense_from,
+            offense_to=offense_to,
+            mine=mine,
         )
 
     @get("/{case_id:int}", operation_id="GetCase", guards=[requires_roles("prosecutor", "aid_officer")])
@@ -45,23 +58,33 @@ class CaseController(Controller):
         return await service.get_case(principal(request), case_id)
 
     @patch("/{case_id:int}", operation_id="UpdateCase", guards=[requires_roles("prosecutor")])
-    async def update_case(self, request: Req, case_id: FromPath[int], data: JSONBody[s.CaseUpdate]) -> s.CaseOut:
+    async def update_case(
+        self, request: Req, case_id: FromPath[int], data: JSONBody[s.CaseUpdate]
+    ) -> s.CaseOut:
         """Change title, dates or charges; send the ``version`` you read (stale → 409)."""
         return await service.update_case(principal(request), case_id, data)
 
-    @post("/{case_id:int}/assignments", operation_id="AssignProsecutor", guards=[requires_roles("prosecutor")])
-    async def assign(self, request: Req, case_id: FromPath[int],
-                     data: JSONBody[s.AssignmentCreate]) -> s.AssignmentOut:
+    @post(
+        "/{case_id:int}/assignments", operation_id="AssignProsecutor", guards=[requires_roles("prosecutor")]
+    )
+    async def assign(
+        self, request: Req, case_id: FromPath[int], data: JSONBody[s.AssignmentCreate]
+    ) -> s.AssignmentOut:
         """Assign another prosecutor of the unit to the case."""
         return await service.assign(principal(request), case_id, data)
 
     @post("/{case_id:int}/persons", operation_id="AddPerson", guards=[requires_roles("prosecutor")])
-    async def add_person(self, request: Req, case_id: FromPath[int], data: JSONBody[s.PersonCreate]) -> s.PersonOut:
+    async def add_person(
+        self, request: Req, case_id: FromPath[int], data: JSONBody[s.PersonCreate]
+    ) -> s.PersonOut:
         """Add a person (ID number checked; birth date and age at the offence derived)."""
         return await service.add_person(principal(request), case_id, data)
 
-    @get("/{case_id:int}/persons", operation_id="ListPersons",
-         guards=[requires_roles("prosecutor", "aid_officer")])
+    @get(
+        "/{case_id:int}/persons",
+        operation_id="ListPersons",
+        guards=[requires_roles("prosecutor", "aid_officer")],
+    )
     async def list_persons(self, request: Req, case_id: FromPath[int]) -> s.PersonList:
         """The persons of a case (names masked unless you are a case prosecutor)."""
         return await service.list_persons(principal(request), case_id)
@@ -71,19 +94,25 @@ class CaseController(Controller):
         """Add a step to the case timeline."""
         return await service.add_step(principal(request), case_id, data)
 
-    @get("/{case_id:int}/steps", operation_id="ListSteps", guards=[requires_roles("prosecutor", "aid_officer")])
+    @get(
+        "/{case_id:int}/steps", operation_id="ListSteps", guards=[requires_roles("prosecutor", "aid_officer")]
+    )
     async def list_steps(self, request: Req, case_id: FromPath[int]) -> s.StepList:
         """The case timeline, oldest first."""
         return await service.list_steps(principal(request), case_id)
 
     @post("/{case_id:int}/decisions", operation_id="AddDecision", guards=[requires_roles("prosecutor")])
-    async def add_decision(self, request: Req, case_id: FromPath[int],
-                           data: JSONBody[s.DecisionCreate]) -> s.DecisionOut:
+    async def add_decision(
+        self, request: Req, case_id: FromPath[int], data: JSONBody[s.DecisionCreate]
+    ) -> s.DecisionOut:
         """Record a decision about a suspect (conditional non-prosecution kinds → 409)."""
         return await service.add_decision(principal(request), case_id, data)
 
-    @get("/{case_id:int}/decisions", operation_id="ListDecisions",
-         guards=[requires_roles("prosecutor", "aid_officer")])
+    @get(
+        "/{case_id:int}/decisions",
+        operation_id="ListDecisions",
+        guards=[requires_roles("prosecutor", "aid_officer")],
+    )
     async def list_decisions(self, request: Req, case_id: FromPath[int]) -> s.DecisionList:
         """The decisions of a case."""
         return await service.list_decisions(principal(request), case_id)
@@ -106,7 +135,8 @@ class PersonController(Controller):
         return await service.get_person(principal(request), person_id)
 
     @patch("/{person_id:int}", operation_id="UpdatePerson", guards=[requires_roles("prosecutor")])
-    async def update_person(self, request: Req, person_id: FromPath[int],
-                            data: JSONBody[s.PersonUpdate]) -> s.PersonOut:
+    async def update_person(
+        self, request: Req, person_id: FromPath[int], data: JSONBody[s.PersonUpdate]
+    ) -> s.PersonOut:
         """Change contact details; send the ``version`` you read (stale → 409)."""
         return await service.update_person(principal(request), person_id, data)

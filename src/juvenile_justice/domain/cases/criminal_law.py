@@ -20,7 +20,8 @@ Shapes:
   (贩卖毒品罪, 贩卖、运输毒品罪); :func:`check_charge` accepts every order-preserving non-empty
   selection (``{走私|贩卖|运输|制造}毒品罪`` in the table below).
 * ``former_names``: names used before a renaming (原罪名, e.g. 强制猥亵妇女罪 before 2015); accepted
-  unless ``allow_former_names=False``. Repealed crimes (嫖宿幼女罪, Art 199) are not accepted.
+  unless ``allow_former_names=False``. Repealed provisions are not: Art 199 (deleted by Amendment
+  IX) and 嫖宿幼女罪 (Art 360(2), deleted by Amendment IX).
 
 Name comparison ignores whitespace, folds full-width forms (NFKC), treats ``，``/``,`` as ``、``
 and ``账`` as ``帐``, and adds a missing final ``罪``.

@@ -23,7 +23,13 @@ from juvenile_justice.domain.cases import repository as repo
 from juvenile_justice.domain.cases import rules, service
 from juvenile_justice.domain.cases import schemas as s
 from juvenile_justice.lib.clock import today_china
-from juvenile_justice.lib.errors import Conflict, DomainError, FieldError, ValidationFailed
+from juvenile_justice.lib.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    ValidationFailed,
+    field_error_from_msgspec,
+)
 
 Ref = Annotated[str, Meta(min_length=1, max_length=20)]
 
@@ -94,14 +100,7 @@ def _parse(obj: Any) -> ImportLine:
     try:
         return msgspec.convert(obj, type=ImportLine)
     except msgspec.ValidationError as exc:
-        text = str(exc)
-        message, _, where = text.partition(" - at ")
-        path = where.strip("`").removeprefix("$").lstrip(".")
-        path = path.replace("[", ".").replace("]", "") or "line"
-        if message.startswith("Object missing required field"):
-            path = (path + "." if path != "line" else "") + message.split("`")[1]
-            message = "required"
-        raise ValidationFailed.one(path, message) from None
+        raise ValidationFailed([field_error_from_msgspec(str(exc), root="line")]) from None
 
 
 async def _write(line: ImportLine) -> bool:
@@ -123,8 +122,14 @@ async def _write(line: ImportLine) -> bool:
         rules.check_case_dates(line.offense_date, received, today_china())
         charges = rules.check_charges([(c.name, c.article) for c in line.charges])
         case_id = await service.insert_case(
-            unit_id=unit.id, case_type=line.case_type, title=title, offense_date=line.offense_date,
-            received_on=received, charges=charges, created_by=prosecutor_id, external_id=line.external_id,
+            unit_id=unit.id,
+            case_type=line.case_type,
+            title=title,
+            offense_date=line.offense_date,
+            received_on=received,
+            charges=charges,
+            created_by=prosecutor_id,
+            external_id=line.external_id,
         )
         case = await repo.case_by_id(case_id)
         assert case is not None
@@ -148,13 +153,19 @@ async def _write(line: ImportLine) -> bool:
         for i, d in enumerate(line.decisions):
             try:
                 if d.kind in rules.WORKFLOW_ONLY_KINDS:
-                    raise ValidationFailed.one("kind", "made only by the conditional non-prosecution workflow")
+                    raise ValidationFailed.one(
+                        "kind", "made only by the conditional non-prosecution workflow"
+                    )
                 if d.person_ref not in refs:
                     raise ValidationFailed.one("person_ref", "no person with this ref in the line")
                 data = s.DecisionCreate(
-                    person_id=refs[d.person_ref], kind=d.kind, decision_date=d.decision_date,
-                    document_number=d.document_number, effective_date=d.effective_date,
-                    sentence_kind=d.sentence_kind, sentence_months=d.sentence_months,
+                    person_id=refs[d.person_ref],
+                    kind=d.kind,
+                    decision_date=d.decision_date,
+                    document_number=d.document_number,
+                    effective_date=d.effective_date,
+                    sentence_kind=d.sentence_kind,
+                    sentence_months=d.sentence_months,
                     basis_article=d.basis_article,
                 )
                 await service.insert_decision(case, data, prosecutor_id)
@@ -194,5 +205,5 @@ def read_jsonl(text_lines: Iterable[str]) -> Iterable[tuple[int, Any]]:
             continue
         try:
             yield number, json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except json.JSONDecodeError as exc:
             yield number, LineError(number, "line", f"not valid JSON ({exc.msg})")

@@ -23,27 +23,49 @@ Form = URLEncodedBody[dict[str, str]]
 
 CASE_TYPES = {"juvenile_suspect": "未成年人涉嫌犯罪", "juvenile_victim": "侵害未成年人犯罪"}
 PERSON_ROLES = {
-    "suspect": "犯罪嫌疑人", "victim": "被害人", "guardian": "监护人", "legal_representative": "法定代理人",
-    "appropriate_adult": "合适成年人", "relative": "近亲属", "witness": "证人",
+    "suspect": "犯罪嫌疑人",
+    "victim": "被害人",
+    "guardian": "监护人",
+    "legal_representative": "法定代理人",
+    "appropriate_adult": "合适成年人",
+    "relative": "近亲属",
+    "witness": "证人",
 }
 DECISION_KINDS = {
-    "arrest_approved": "批准逮捕", "arrest_not_approved": "不批准逮捕", "prosecuted": "提起公诉",
-    "non_prosecution_relative": "相对不起诉", "non_prosecution_absolute": "法定不起诉",
-    "non_prosecution_after_probation": "考验期满不起诉", "conditional_non_prosecution": "附条件不起诉",
-    "judgment": "判决", "acquittal": "无罪判决",
+    "arrest_approved": "批准逮捕",
+    "arrest_not_approved": "不批准逮捕",
+    "prosecuted": "提起公诉",
+    "non_prosecution_relative": "相对不起诉",
+    "non_prosecution_absolute": "法定不起诉",
+    "non_prosecution_after_probation": "考验期满不起诉",
+    "conditional_non_prosecution": "附条件不起诉",
+    "judgment": "判决",
+    "acquittal": "无罪判决",
 }
 SENTENCE_KINDS = {
-    "fixed_term": "有期徒刑", "criminal_detention": "拘役", "public_surveillance": "管制",
-    "fine_only": "单处罚金", "exemption": "免予刑事处罚", "life": "无期徒刑", "death": "死刑",
+    "fixed_term": "有期徒刑",
+    "criminal_detention": "拘役",
+    "public_surveillance": "管制",
+    "fine_only": "单处罚金",
+    "exemption": "免予刑事处罚",
+    "life": "无期徒刑",
+    "death": "死刑",
 }
-LABELS = {"case_types": CASE_TYPES, "person_roles": PERSON_ROLES, "decision_kinds": DECISION_KINDS,
-          "sentence_kinds": SENTENCE_KINDS}
+LABELS = {
+    "case_types": CASE_TYPES,
+    "person_roles": PERSON_ROLES,
+    "decision_kinds": DECISION_KINDS,
+    "sentence_kinds": SENTENCE_KINDS,
+}
 MAX_CHARGE_ROWS = 3
 
 
 def _page(name: str, request: Req, status: int = 200, **context: Any) -> Template:
-    return Template(template_name=f"pages/{name}.html", status_code=status,
-                    context={"user": principal(request), **LABELS, **context})
+    return Template(
+        template_name=f"pages/{name}.html",
+        status_code=status,
+        context={"user": principal(request), **LABELS, **context},
+    )
 
 
 def _fail(errors: list[FieldError]) -> dict[str, str]:
@@ -58,15 +80,24 @@ class CasePages(Controller):
 
     @get("/cases")
     async def case_list(
-        self, request: Req, q: FromQuery[str | None] = None, case_type: FromQuery[str | None] = None,
-        charge: FromQuery[str | None] = None, mine: FromQuery[str | None] = None,
+        self,
+        request: Req,
+        q: FromQuery[str | None] = None,
+        case_type: FromQuery[str | None] = None,
+        charge: FromQuery[str | None] = None,
+        mine: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
     ) -> Template:
         """The unit's cases with filters and pagination."""
         ctype = case_type if case_type in CASE_TYPES else None
         page = await service.list_cases(
-            principal(request), limit=25, cursor=cursor, case_type=ctype, text=(q or "")[:100],
-            charge=(charge or "")[:100], mine=mine == "1",
+            principal(request),
+            limit=25,
+            cursor=cursor,
+            case_type=ctype,
+            text=(q or "")[:100],
+            charge=(charge or "")[:100],
+            mine=mine == "1",
         )
         filters = {"q": q or "", "case_type": ctype or "", "charge": charge or "", "mine": mine == "1"}
         return _page("case_list", request, page=page, filters=filters)
@@ -81,7 +112,10 @@ class CasePages(Controller):
         """Create the case, or show the form again with the errors."""
         charges = []
         for i in range(MAX_CHARGE_ROWS):
-            name, article = data.get(f"charge_name_{i}", "").strip(), data.get(f"charge_article_{i}", "").strip()
+            name, article = (
+                data.get(f"charge_name_{i}", "").strip(),
+                data.get(f"charge_article_{i}", "").strip(),
+            )
             if name or article:
                 charges.append({"name": name, "article": article})
         fields = {k: data.get(k, "") for k in ("case_type", "title", "offense_date", "received_on")}
@@ -92,8 +126,9 @@ class CasePages(Controller):
                 return Redirect(path=f"/cases/{case.id}", status_code=303)
             except ValidationFailed as exc:
                 errors = exc.errors
-        return _page("case_new", request, status=422, form=data, errors=_fail(errors),
-                     rows=range(MAX_CHARGE_ROWS))
+        return _page(
+            "case_new", request, status=422, form=data, errors=_fail(errors), rows=range(MAX_CHARGE_ROWS)
+        )
 
     @get("/cases/{case_id:int}")
     async def case_detail(self, request: Req, case_id: FromPath[int]) -> Template:
@@ -104,9 +139,19 @@ class CasePages(Controller):
         steps = await service.list_steps(p, case_id)
         decisions = await service.list_decisions(p, case_id)
         names = {x.id: x.display_name for x in persons.items}
-        can_edit = p.role == "prosecutor" and (p.username == case.case_prosecutor or p.username in case.assigned)
-        return _page("case_detail", request, case=case, persons=persons.items, steps=steps.items,
-                     decisions=decisions.items, names=names, can_edit=can_edit)
+        can_edit = p.role == "prosecutor" and (
+            p.username == case.case_prosecutor or p.username in case.assigned
+        )
+        return _page(
+            "case_detail",
+            request,
+            case=case,
+            persons=persons.items,
+            steps=steps.items,
+            decisions=decisions.items,
+            names=names,
+            can_edit=can_edit,
+        )
 
     @get("/cases/{case_id:int}/persons/new", guards=[requires_roles("prosecutor")])
     async def new_person_form(self, request: Req, case_id: FromPath[int]) -> Template:
@@ -135,13 +180,17 @@ class CasePages(Controller):
     async def new_step_form(self, request: Req, case_id: FromPath[int]) -> Template:
         """The add-step form."""
         case = await service.get_case(principal(request), case_id)
-        return _page("step_new", request, case=case, form={"occurred_on": date.today().isoformat()}, errors={})
+        return _page(
+            "step_new", request, case=case, form={"occurred_on": date.today().isoformat()}, errors={}
+        )
 
     @post("/cases/{case_id:int}/steps/new", guards=[requires_roles("prosecutor")], status_code=200)
     async def add_step(self, request: Req, case_id: FromPath[int], data: Form) -> Template | Redirect:
         """Add the step, or show the form again with the errors."""
         p = principal(request)
-        payload, errors = convert({k: data.get(k, "") for k in ("kind", "occurred_on", "summary")}, s.StepCreate)
+        payload, errors = convert(
+            {k: data.get(k, "") for k in ("kind", "occurred_on", "summary")}, s.StepCreate
+        )
         if payload is not None:
             try:
                 await service.add_step(p, case_id, payload)

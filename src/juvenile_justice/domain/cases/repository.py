@@ -131,12 +131,14 @@ async def next_case_serial(unit_id: int, year: int) -> int:
     await db.fetch(
         "INSERT INTO case_counter (unit, year, last_value) VALUES ({}, {}, 0) "
         "ON CONFLICT (unit, year) DO NOTHING",
-        unit_id, year,
+        unit_id,
+        year,
     )
     row = await db.fetch_one(
         "UPDATE case_counter SET last_value = last_value + 1 WHERE unit = {} AND year = {} "
         "RETURNING last_value",
-        unit_id, year,
+        unit_id,
+        year,
     )
     assert row is not None
     return int(row["last_value"])
@@ -151,8 +153,10 @@ async def insert_case(values: dict[str, Any]) -> int:
 async def insert_charges(case_id: int, charges: list[tuple[str, str, int]]) -> None:
     """Insert the charges of a case in order."""
     await CaseCharge.insert(
-        *[CaseCharge(case_file=case_id, position=i, name=n, article=a, chapter=c)
-          for i, (n, a, c) in enumerate(charges)]
+        *[
+            CaseCharge(case_file=case_id, position=i, name=n, article=a, chapter=c)
+            for i, (n, a, c) in enumerate(charges)
+        ]
     )
 
 
@@ -184,20 +188,31 @@ async def case_by_id(case_id: int) -> CaseRecord | None:
     )
     if row is None:
         return None
-    charges = await CaseCharge.select(CaseCharge.name, CaseCharge.article, CaseCharge.chapter).where(
-        CaseCharge.case_file == case_id
-    ).order_by(CaseCharge.position)
+    charges = (
+        await CaseCharge.select(CaseCharge.name, CaseCharge.article, CaseCharge.chapter)
+        .where(CaseCharge.case_file == case_id)
+        .order_by(CaseCharge.position)
+    )
     assigned = await db.fetch(
         "SELECT u.id, u.username FROM case_assignment a JOIN app_user u ON u.id = a.account "
         "WHERE a.case_file = {} ORDER BY a.id",
         case_id,
     )
     return CaseRecord(
-        id=row["id"], unit_id=row["unit"], unit_name=row["unit_name"], case_number=row["case_number"],
-        case_type=row["case_type"], title=row["title"], offense_date=_d(row["offense_date"]),
-        received_on=_d(row["received_on"]), external_id=row["external_id"],
-        created_by_id=row["created_by"], created_by=row["creator"], version=row["version"],
-        created_at=_ts(row["created_at"]), updated_at=_ts(row["updated_at"]),
+        id=row["id"],
+        unit_id=row["unit"],
+        unit_name=row["unit_name"],
+        case_number=row["case_number"],
+        case_type=row["case_type"],
+        title=row["title"],
+        offense_date=_d(row["offense_date"]),
+        received_on=_d(row["received_on"]),
+        external_id=row["external_id"],
+        created_by_id=row["created_by"],
+        created_by=row["creator"],
+        version=row["version"],
+        created_at=_ts(row["created_at"]),
+        updated_at=_ts(row["updated_at"]),
         charges=tuple((c["name"], c["article"], c["chapter"]) for c in charges),
         assigned=tuple((a["id"], a["username"]) for a in assigned),
     )
@@ -247,21 +262,32 @@ async def list_cases(unit_id: int, f: CaseFilter, limit: int, before_id: int | N
     rows = await db.fetch(
         "SELECT c.id, c.case_number, c.case_type, c.title, c.offense_date, c.received_on, c.version, "
         "n.name AS unit_name FROM case_file c JOIN unit n ON n.id = c.unit WHERE "
-        + " AND ".join(where) + " ORDER BY c.id DESC LIMIT {}",
-        *args, limit,
+        + " AND ".join(where)
+        + " ORDER BY c.id DESC LIMIT {}",
+        *args,
+        limit,
     )
     ids = [r["id"] for r in rows]
     charges: dict[int, list[str]] = {i: [] for i in ids}
     if ids:
-        for c in await CaseCharge.select(CaseCharge.case_file, CaseCharge.name).where(
-            CaseCharge.case_file.is_in(ids)
-        ).order_by(CaseCharge.case_file).order_by(CaseCharge.position):
+        for c in (
+            await CaseCharge.select(CaseCharge.case_file, CaseCharge.name)
+            .where(CaseCharge.case_file.is_in(ids))
+            .order_by(CaseCharge.case_file)
+            .order_by(CaseCharge.position)
+        ):
             charges[c["case_file"]].append(c["name"])
     return [
         CaseListRecord(
-            id=r["id"], case_number=r["case_number"], case_type=r["case_type"], title=r["title"],
-            unit_name=r["unit_name"], offense_date=_d(r["offense_date"]), received_on=_d(r["received_on"]),
-            version=r["version"], charges=tuple(charges[r["id"]]),
+            id=r["id"],
+            case_number=r["case_number"],
+            case_type=r["case_type"],
+            title=r["title"],
+            unit_name=r["unit_name"],
+            offense_date=_d(r["offense_date"]),
+            received_on=_d(r["received_on"]),
+            version=r["version"],
+            charges=tuple(charges[r["id"]]),
         )
         for r in rows
     ]
@@ -284,10 +310,18 @@ async def insert_assignment(case_id: int, user_id: int, now: datetime) -> None:
 
 def _person(row: dict[str, Any]) -> PersonRecord:
     return PersonRecord(
-        id=row["id"], case_id=row["case_file"], role=row["role"], name=row["name"],
-        id_number=row["id_number"], gender=row["gender"], birth_date=_d(row["birth_date"]),
-        age_at_offense=row["age_at_offense"], minor_at_offense=bool(row["minor_at_offense"]),
-        phone=row["phone"], address=row["address"], spp_approval_document=row["spp_approval_document"],
+        id=row["id"],
+        case_id=row["case_file"],
+        role=row["role"],
+        name=row["name"],
+        id_number=row["id_number"],
+        gender=row["gender"],
+        birth_date=_d(row["birth_date"]),
+        age_at_offense=row["age_at_offense"],
+        minor_at_offense=bool(row["minor_at_offense"]),
+        phone=row["phone"],
+        address=row["address"],
+        spp_approval_document=row["spp_approval_document"],
         version=row["version"],
     )
 
@@ -315,7 +349,9 @@ async def update_person(person_id: int, version: int, values: dict[str, Any]) ->
     sets = "".join(f"{col} = {{}}, " for col in values)
     rows = await db.fetch(
         f"UPDATE person SET {sets}version = version + 1 WHERE id = {{}} AND version = {{}} RETURNING id",
-        *values.values(), person_id, version,
+        *values.values(),
+        person_id,
+        version,
     )
     return bool(rows)
 
@@ -333,7 +369,8 @@ async def persons_by_id_number(unit_id: int, id_number: str) -> list[tuple[Perso
     rows = await db.fetch(
         "SELECT p.*, c.case_number FROM person p JOIN case_file c ON c.id = p.case_file "
         "WHERE c.unit = {} AND p.id_number = {} ORDER BY p.id LIMIT 500",
-        unit_id, id_number,
+        unit_id,
+        id_number,
     )
     return [(_person(r), r["case_number"]) for r in rows]
 
@@ -352,19 +389,31 @@ async def steps_of_case(case_id: int) -> list[StepRecord]:
         case_id,
     )
     return [
-        StepRecord(id=r["id"], case_id=r["case_file"], kind=r["kind"], occurred_on=_d(r["occurred_on"]),
-                   summary=r["summary"], created_by=r["username"], created_at=_ts(r["created_at"]))
+        StepRecord(
+            id=r["id"],
+            case_id=r["case_file"],
+            kind=r["kind"],
+            occurred_on=_d(r["occurred_on"]),
+            summary=r["summary"],
+            created_by=r["username"],
+            created_at=_ts(r["created_at"]),
+        )
         for r in rows
     ]
 
 
 def _decision(r: dict[str, Any]) -> DecisionRecord:
     return DecisionRecord(
-        id=r["id"], case_id=r["case_file"], person_id=r["person"], kind=r["kind"],
+        id=r["id"],
+        case_id=r["case_file"],
+        person_id=r["person"],
+        kind=r["kind"],
         decision_date=_d(r["decision_date"]),
         effective_date=_d(r["effective_date"]) if r["effective_date"] else None,
-        document_number=r["document_number"], sentence_kind=r["sentence_kind"],
-        sentence_months=r["sentence_months"], basis_article=r["basis_article"],
+        document_number=r["document_number"],
+        sentence_kind=r["sentence_kind"],
+        sentence_months=r["sentence_months"],
+        basis_article=r["basis_article"],
         created_at=_ts(r["created_at"]),
     )
 
@@ -379,7 +428,10 @@ async def insert_decision(values: dict[str, Any]) -> DecisionRecord:
 
 async def decisions_of_case(case_id: int) -> list[DecisionRecord]:
     """The decisions of a case by date."""
-    rows = await Decision.select().where(Decision.case_file == case_id).order_by(
-        Decision.decision_date
-    ).order_by(Decision.id)
+    rows = (
+        await Decision.select()
+        .where(Decision.case_file == case_id)
+        .order_by(Decision.decision_date)
+        .order_by(Decision.id)
+    )
     return [_decision(r) for r in rows]

@@ -113,9 +113,7 @@ def person_facts(
     age = age_in_full_years(rid.birth_date, offense_date)
     if role == "suspect" and case_type == "juvenile_suspect":
         if age < MIN_SPP_APPROVAL_AGE:
-            raise ValidationFailed.one(
-                "id_number", "under 12 at the offence: no criminal liability (CL 17)"
-            )
+            raise ValidationFailed.one("id_number", "under 12 at the offence: no criminal liability (CL 17)")
         if age < MIN_LIABILITY_AGE and not (spp_approval_document or "").strip():
             raise ValidationFailed.one(
                 "spp_approval_document",

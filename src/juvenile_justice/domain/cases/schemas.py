@@ -46,7 +46,10 @@ Username = Annotated[str, Meta(min_length=1, max_length=64)]
 
 
 class ChargeIn(Struct, forbid_unknown_fields=True):
-    """A charge: the crime (罪名) and its Criminal Law article, e.g. ``{"name": "盗窃罪", "article": "264"}``."""
+    """A charge: the crime (罪名) and its Criminal Law article.
+
+    Example: ``{"name": "盗窃罪", "article": "264"}``.
+    """
 
     name: ShortText
     article: Article
@@ -137,9 +140,9 @@ class PersonUpdate(Struct, forbid_unknown_fields=True):
     """``PATCH /api/persons/{person_id}``: contact details; carries the ``version`` read."""
 
     version: Version
-    phone: Phone | None | UnsetType = UNSET
-    address: Address | None | UnsetType = UNSET
-    spp_approval_document: ShortText | None | UnsetType = UNSET
+    phone: Phone | UnsetType | None = UNSET
+    address: Address | UnsetType | None = UNSET
+    spp_approval_document: ShortText | UnsetType | None = UNSET
 
 
 class PersonOut(Struct):

@@ -50,18 +50,29 @@ def _charges_out(charges: tuple[tuple[str, str, int], ...]) -> list[s.ChargeOut]
     out = []
     for name, article, chapter in charges:
         info = lookup_article(article)
-        out.append(s.ChargeOut(name=name, article=article, chapter=chapter,
-                               chapter_title=info.chapter_title if info else ""))
+        out.append(
+            s.ChargeOut(
+                name=name, article=article, chapter=chapter, chapter_title=info.chapter_title if info else ""
+            )
+        )
     return out
 
 
 def case_out(case: repo.CaseRecord) -> s.CaseOut:
     """API shape of a case."""
     return s.CaseOut(
-        id=case.id, case_number=case.case_number, case_type=case.case_type,  # type: ignore[arg-type]
-        title=case.title, unit=case.unit_name, offense_date=case.offense_date,
-        received_on=case.received_on, charges=_charges_out(case.charges), case_prosecutor=case.created_by,
-        assigned=[name for _, name in case.assigned], version=case.version, created_at=case.created_at,
+        id=case.id,
+        case_number=case.case_number,
+        case_type=case.case_type,  # type: ignore[arg-type]
+        title=case.title,
+        unit=case.unit_name,
+        offense_date=case.offense_date,
+        received_on=case.received_on,
+        charges=_charges_out(case.charges),
+        case_prosecutor=case.created_by,
+        assigned=[name for _, name in case.assigned],
+        version=case.version,
+        created_at=case.created_at,
         updated_at=case.updated_at,
     )
 
@@ -69,25 +80,41 @@ def case_out(case: repo.CaseRecord) -> s.CaseOut:
 def person_out(person: repo.PersonRecord, *, reveal: bool) -> s.PersonOut:
     """API shape of a person; personal fields only when ``reveal`` (need-to-know)."""
     out = s.PersonOut(
-        id=person.id, case_id=person.case_id, role=person.role,  # type: ignore[arg-type]
-        display_name=mask_name(person.name), gender=person.gender,  # type: ignore[arg-type]
-        birth_date=person.birth_date, age_at_offense=person.age_at_offense,
-        minor_at_offense=person.minor_at_offense, version=person.version,
+        id=person.id,
+        case_id=person.case_id,
+        role=person.role,  # type: ignore[arg-type]
+        display_name=mask_name(person.name),
+        gender=person.gender,  # type: ignore[arg-type]
+        birth_date=person.birth_date,
+        age_at_offense=person.age_at_offense,
+        minor_at_offense=person.minor_at_offense,
+        version=person.version,
         spp_approval_document=person.spp_approval_document,
     )
     if reveal:
         out.name, out.id_number, out.phone, out.address = (
-            person.name, person.id_number, person.phone, person.address)
+            person.name,
+            person.id_number,
+            person.phone,
+            person.address,
+        )
     return out
 
 
 def decision_out(d: repo.DecisionRecord) -> s.DecisionOut:
     """API shape of a decision. Sealing is evaluated by the sealing workflow (R-SEAL-*)."""
     return s.DecisionOut(
-        id=d.id, case_id=d.case_id, person_id=d.person_id, kind=d.kind,  # type: ignore[arg-type]
-        decision_date=d.decision_date, document_number=d.document_number, effective_date=d.effective_date,
-        sentence_kind=d.sentence_kind, sentence_months=d.sentence_months,  # type: ignore[arg-type]
-        basis_article=d.basis_article, created_at=d.created_at,
+        id=d.id,
+        case_id=d.case_id,
+        person_id=d.person_id,
+        kind=d.kind,  # type: ignore[arg-type]
+        decision_date=d.decision_date,
+        document_number=d.document_number,
+        effective_date=d.effective_date,
+        sentence_kind=d.sentence_kind,  # type: ignore[arg-type]
+        sentence_months=d.sentence_months,
+        basis_article=d.basis_article,
+        created_at=d.created_at,
         sealing=s.SealingOutcome(eligible=None, trace=[], task_id=None),
     )
 
@@ -98,20 +125,36 @@ def case_number(doc_prefix: str | None, unit_id: int, year: int, serial: int) ->
 
 
 async def insert_case(
-    *, unit_id: int, case_type: str, title: str, offense_date: date, received_on: date,
-    charges: list[tuple[str, str, int]], created_by: int | None, external_id: str | None = None,
+    *,
+    unit_id: int,
+    case_type: str,
+    title: str,
+    offense_date: date,
+    received_on: date,
+    charges: list[tuple[str, str, int]],
+    created_by: int | None,
+    external_id: str | None = None,
 ) -> int:
     """Insert a validated case with its number and charges (caller holds the transaction)."""
     unit = await accounts_repo.unit_by_id(unit_id)
     assert unit is not None
     serial = await repo.next_case_serial(unit_id, received_on.year)
     now = now_utc()
-    case_id = await repo.insert_case({
-        "unit": unit_id, "case_number": case_number(unit.doc_prefix, unit_id, received_on.year, serial),
-        "case_type": case_type, "title": title, "offense_date": offense_date, "received_on": received_on,
-        "external_id": external_id, "created_by": created_by, "version": 1, "created_at": now,
-        "updated_at": now,
-    })
+    case_id = await repo.insert_case(
+        {
+            "unit": unit_id,
+            "case_number": case_number(unit.doc_prefix, unit_id, received_on.year, serial),
+            "case_type": case_type,
+            "title": title,
+            "offense_date": offense_date,
+            "received_on": received_on,
+            "external_id": external_id,
+            "created_by": created_by,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
     await repo.insert_charges(case_id, charges)
     return case_id
 
@@ -133,8 +176,13 @@ async def create_case(p: Principal, data: s.CaseCreate) -> s.CaseOut:
     charges = rules.check_charges([(c.name, c.article) for c in data.charges])
     async with db.transaction():
         case_id = await insert_case(
-            unit_id=p.unit_id, case_type=data.case_type, title=title, offense_date=data.offense_date,
-            received_on=received_on, charges=charges, created_by=p.user_id,
+            unit_id=p.unit_id,
+            case_type=data.case_type,
+            title=title,
+            offense_date=data.offense_date,
+            received_on=received_on,
+            charges=charges,
+            created_by=p.user_id,
         )
     return await get_case(p, case_id)
 
@@ -145,9 +193,16 @@ async def get_case(p: Principal, case_id: int) -> s.CaseOut:
 
 
 async def list_cases(
-    p: Principal, *, limit: int | None, cursor: str | None, case_type: str | None = None,
-    text: str | None = None, charge: str | None = None, offense_from: date | None = None,
-    offense_to: date | None = None, mine: bool = False,
+    p: Principal,
+    *,
+    limit: int | None,
+    cursor: str | None,
+    case_type: str | None = None,
+    text: str | None = None,
+    charge: str | None = None,
+    offense_from: date | None = None,
+    offense_to: date | None = None,
+    mine: bool = False,
 ) -> s.CasePage:
     """The user's unit's cases, newest first.
 
@@ -159,14 +214,27 @@ async def list_cases(
         raise Forbidden("this role reads no case lists")
     size = check_limit(limit)
     before = decode_cursor(cursor)
-    f = repo.CaseFilter(case_type=case_type, text=(text or "").strip() or None, charge=charge or None,
-                        offense_from=offense_from, offense_to=offense_to,
-                        prosecutor_id=p.user_id if mine else None)
+    f = repo.CaseFilter(
+        case_type=case_type,
+        text=(text or "").strip() or None,
+        charge=charge or None,
+        offense_from=offense_from,
+        offense_to=offense_to,
+        prosecutor_id=p.user_id if mine else None,
+    )
     rows = await repo.list_cases(p.unit_id, f, size + 1, before)
     items = [
-        s.CaseListItem(id=r.id, case_number=r.case_number, case_type=r.case_type,  # type: ignore[arg-type]
-                       title=r.title, unit=r.unit_name, offense_date=r.offense_date,
-                       received_on=r.received_on, charges=list(r.charges), version=r.version)
+        s.CaseListItem(
+            id=r.id,
+            case_number=r.case_number,
+            case_type=r.case_type,  # type: ignore[arg-type]
+            title=r.title,
+            unit=r.unit_name,
+            offense_date=r.offense_date,
+            received_on=r.received_on,
+            charges=list(r.charges),
+            version=r.version,
+        )
         for r in rows[:size]
     ]
     more = len(rows) > size
@@ -196,8 +264,10 @@ async def update_case(p: Principal, case_id: int, data: s.CaseUpdate) -> s.CaseO
         if data.charges is not msgspec.UNSET:
             charges = rules.check_charges([(c.name, c.article) for c in data.charges])
         if not await repo.update_case(case_id, data.version, values, now_utc()):
-            raise Conflict("the case was changed by someone else: reload it and apply your change again",
-                           extra={"current_version": case.version})
+            raise Conflict(
+                "the case was changed by someone else: reload it and apply your change again",
+                extra={"current_version": case.version},
+            )
         if charges is not None:
             await repo.replace_charges(case_id, charges)
         if "offense_date" in values:
@@ -210,13 +280,18 @@ async def _recompute_ages(case: repo.CaseRecord, offense: date) -> None:
     for person in await repo.persons_of_case(case.id):
         try:
             facts = rules.person_facts(
-                role=person.role, case_type=case.case_type, id_number=person.id_number,
-                gender=person.gender, offense_date=offense, today=today_china(),
+                role=person.role,
+                case_type=case.case_type,
+                id_number=person.id_number,
+                gender=person.gender,
+                offense_date=offense,
+                today=today_china(),
                 spp_approval_document=person.spp_approval_document,
             )
         except ValidationFailed as exc:
             raise ValidationFailed.one(
-                "offense_date", f"does not fit person {person.id}: {exc.errors[0].message}") from None
+                "offense_date", f"does not fit person {person.id}: {exc.errors[0].message}"
+            ) from None
         ages.append((person.id, facts.age_at_offense, facts.minor_at_offense))
     await repo.update_ages(case.id, ages)
 
@@ -262,20 +337,34 @@ async def insert_person(case: repo.CaseRecord, data: s.PersonCreate) -> int:
     """Validate and insert a person into ``case`` (caller holds the transaction)."""
     name = rules.clean_text(data.name, "name")
     facts = rules.person_facts(
-        role=data.role, case_type=case.case_type, id_number=data.id_number, gender=data.gender,
-        offense_date=case.offense_date, today=today_china(), spp_approval_document=data.spp_approval_document,
+        role=data.role,
+        case_type=case.case_type,
+        id_number=data.id_number,
+        gender=data.gender,
+        offense_date=case.offense_date,
+        today=today_china(),
+        spp_approval_document=data.spp_approval_document,
     )
     for existing in await repo.persons_of_case(case.id):
         if existing.id_number == facts.id_number and existing.role == data.role:
             raise Conflict("this person already has this role in the case")
-    return await repo.insert_person({
-        "case_file": case.id, "role": data.role, "name": name, "id_number": facts.id_number,
-        "gender": data.gender, "birth_date": facts.birth_date, "age_at_offense": facts.age_at_offense,
-        "minor_at_offense": facts.minor_at_offense, "phone": (data.phone or "").strip() or None,
-        "address": (data.address or "").strip() or None,
-        "spp_approval_document": (data.spp_approval_document or "").strip() or None,
-        "version": 1, "created_at": now_utc(),
-    })
+    return await repo.insert_person(
+        {
+            "case_file": case.id,
+            "role": data.role,
+            "name": name,
+            "id_number": facts.id_number,
+            "gender": data.gender,
+            "birth_date": facts.birth_date,
+            "age_at_offense": facts.age_at_offense,
+            "minor_at_offense": facts.minor_at_offense,
+            "phone": (data.phone or "").strip() or None,
+            "address": (data.address or "").strip() or None,
+            "spp_approval_document": (data.spp_approval_document or "").strip() or None,
+            "version": 1,
+            "created_at": now_utc(),
+        }
+    )
 
 
 async def list_persons(p: Principal, case_id: int) -> s.PersonList:
@@ -320,13 +409,19 @@ async def update_person(p: Principal, person_id: int, data: s.PersonUpdate) -> s
                 values[field] = (value or "").strip() or None
         if "spp_approval_document" in values:
             rules.person_facts(
-                role=person.role, case_type=case.case_type, id_number=person.id_number, gender=person.gender,
-                offense_date=case.offense_date, today=today_china(),
+                role=person.role,
+                case_type=case.case_type,
+                id_number=person.id_number,
+                gender=person.gender,
+                offense_date=case.offense_date,
+                today=today_china(),
                 spp_approval_document=values["spp_approval_document"],
             )
         if not await repo.update_person(person_id, data.version, values):
-            raise Conflict("the person was changed by someone else: reload and apply your change again",
-                           extra={"current_version": person.version})
+            raise Conflict(
+                "the person was changed by someone else: reload and apply your change again",
+                extra={"current_version": person.version},
+            )
         updated = await repo.person_by_id(person_id)
     assert updated is not None
     return person_out(updated, reveal=True)
@@ -348,11 +443,19 @@ async def lookup_persons(p: Principal, data: s.LookupIn) -> s.LookupOut:
     except InvalidResidentId as exc:
         raise ValidationFailed.one("id_number", str(exc)) from None
     hits = await repo.persons_by_id_number(p.unit_id, number)
-    return s.LookupOut(items=[
-        s.LookupHit(id=x.id, case_id=x.case_id, case_number=num, role=x.role,  # type: ignore[arg-type]
-                    display_name=mask_name(x.name), birth_date=x.birth_date)
-        for x, num in hits
-    ])
+    return s.LookupOut(
+        items=[
+            s.LookupHit(
+                id=x.id,
+                case_id=x.case_id,
+                case_number=num,
+                role=x.role,  # type: ignore[arg-type]
+                display_name=mask_name(x.name),
+                birth_date=x.birth_date,
+            )
+            for x, num in hits
+        ]
+    )
 
 
 async def add_step(p: Principal, case_id: int, data: s.StepCreate) -> s.StepOut:
@@ -368,8 +471,9 @@ async def add_step(p: Principal, case_id: int, data: s.StepCreate) -> s.StepOut:
     return next(_step_out(x) for x in steps if x.id == step_id)
 
 
-async def insert_step(case: repo.CaseRecord, kind: str, occurred_on: date, summary: str,
-                      created_by: int | None) -> int:
+async def insert_step(
+    case: repo.CaseRecord, kind: str, occurred_on: date, summary: str, created_by: int | None
+) -> int:
     """Validate and insert a step (caller holds the transaction)."""
     kind = rules.clean_text(kind, "kind")
     summary = rules.clean_text(summary, "summary")
@@ -377,13 +481,28 @@ async def insert_step(case: repo.CaseRecord, kind: str, occurred_on: date, summa
         raise ValidationFailed.one("occurred_on", "must not be before the offence date")
     if occurred_on > today_china():
         raise ValidationFailed.one("occurred_on", "must not be in the future")
-    return await repo.insert_step({"case_file": case.id, "kind": kind, "occurred_on": occurred_on,
-                                   "summary": summary, "created_by": created_by, "created_at": now_utc()})
+    return await repo.insert_step(
+        {
+            "case_file": case.id,
+            "kind": kind,
+            "occurred_on": occurred_on,
+            "summary": summary,
+            "created_by": created_by,
+            "created_at": now_utc(),
+        }
+    )
 
 
 def _step_out(x: repo.StepRecord) -> s.StepOut:
-    return s.StepOut(id=x.id, case_id=x.case_id, kind=x.kind, occurred_on=x.occurred_on, summary=x.summary,
-                     created_by=x.created_by, created_at=x.created_at)
+    return s.StepOut(
+        id=x.id,
+        case_id=x.case_id,
+        kind=x.kind,
+        occurred_on=x.occurred_on,
+        summary=x.summary,
+        created_by=x.created_by,
+        created_at=x.created_at,
+    )
 
 
 async def list_steps(p: Principal, case_id: int) -> s.StepList:
@@ -407,27 +526,42 @@ async def add_decision(p: Principal, case_id: int, data: s.DecisionCreate) -> s.
     return decision_out(record)
 
 
-async def insert_decision(case: repo.CaseRecord, data: s.DecisionCreate,
-                          created_by: int | None) -> repo.DecisionRecord:
+async def insert_decision(
+    case: repo.CaseRecord, data: s.DecisionCreate, created_by: int | None
+) -> repo.DecisionRecord:
     """Validate and insert a decision (caller holds the transaction)."""
     person = await repo.person_by_id(data.person_id)
     if person is None or person.case_id != case.id:
         raise ValidationFailed.one("person_id", "no such person in this case")
     rules.check_decision(
-        kind=data.kind, decision_date=data.decision_date, effective_date=data.effective_date,
-        sentence_kind=data.sentence_kind, sentence_months=data.sentence_months,
-        offense_date=case.offense_date, person_role=person.role, today=today_china(),
+        kind=data.kind,
+        decision_date=data.decision_date,
+        effective_date=data.effective_date,
+        sentence_kind=data.sentence_kind,
+        sentence_months=data.sentence_months,
+        offense_date=case.offense_date,
+        person_role=person.role,
+        today=today_china(),
     )
     number = rules.clean_text(data.document_number, "document_number")
     for existing in await repo.decisions_of_case(case.id):
         if (existing.person_id, existing.kind, existing.document_number) == (person.id, data.kind, number):
             raise Conflict("this decision is already recorded")
-    return await repo.insert_decision({
-        "case_file": case.id, "person": person.id, "kind": data.kind, "decision_date": data.decision_date,
-        "effective_date": data.effective_date, "document_number": number,
-        "sentence_kind": data.sentence_kind, "sentence_months": data.sentence_months,
-        "basis_article": data.basis_article, "created_by": created_by, "created_at": now_utc(),
-    })
+    return await repo.insert_decision(
+        {
+            "case_file": case.id,
+            "person": person.id,
+            "kind": data.kind,
+            "decision_date": data.decision_date,
+            "effective_date": data.effective_date,
+            "document_number": number,
+            "sentence_kind": data.sentence_kind,
+            "sentence_months": data.sentence_months,
+            "basis_article": data.basis_article,
+            "created_by": created_by,
+            "created_at": now_utc(),
+        }
+    )
 
 
 async def list_decisions(p: Principal, case_id: int) -> s.DecisionList:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from juvenile_justice.domain.accounts.tables import AppUser, Unit
@@ -11,6 +11,7 @@ from juvenile_justice.domain.accounts.tables import AppUser, Unit
 class CaseFile(Table, tablename="case_file"):
     """A case (案件) handled by one unit."""
 
+    id = Serial(primary_key=True)
     unit = ForeignKey(Unit)
     case_number = Varchar(length=60)
     case_type = Varchar(length=20)
@@ -27,6 +28,7 @@ class CaseFile(Table, tablename="case_file"):
 class CaseCharge(Table, tablename="case_charge"):
     """A charge (罪名) with its Criminal Law article and chapter."""
 
+    id = Serial(primary_key=True)
     case_file = ForeignKey(CaseFile)
     position = Integer()
     name = Varchar(length=100)
@@ -37,6 +39,7 @@ class CaseCharge(Table, tablename="case_charge"):
 class CaseAssignment(Table, tablename="case_assignment"):
     """A prosecutor assigned to a case besides its creator (承办检察官)."""
 
+    id = Serial(primary_key=True)
     case_file = ForeignKey(CaseFile)
     account = ForeignKey(AppUser)
     assigned_at = Timestamptz()
@@ -45,6 +48,7 @@ class CaseAssignment(Table, tablename="case_assignment"):
 class Person(Table, tablename="person"):
     """A person in a case: suspect, victim, guardian, legal representative, ..."""
 
+    id = Serial(primary_key=True)
     case_file = ForeignKey(CaseFile)
     role = Varchar(length=30)
     name = Text()
@@ -63,6 +67,7 @@ class Person(Table, tablename="person"):
 class CaseStep(Table, tablename="case_step"):
     """One step of the case timeline (受理, 讯问, 审查逮捕, ...)."""
 
+    id = Serial(primary_key=True)
     case_file = ForeignKey(CaseFile)
     kind = Varchar(length=50)
     occurred_on = Date()
@@ -74,6 +79,7 @@ class CaseStep(Table, tablename="case_step"):
 class Decision(Table, tablename="decision"):
     """A decision about one person (arrest, prosecution, non-prosecution, judgment, ...)."""
 
+    id = Serial(primary_key=True)
     case_file = ForeignKey(CaseFile)
     person = ForeignKey(Person)
     kind = Varchar(length=40)
@@ -90,8 +96,7 @@ class Decision(Table, tablename="decision"):
 class CaseCounter(Table, tablename="case_counter"):
     """The last case number issued per unit and year."""
 
+    id = Serial(primary_key=True)
     unit = ForeignKey(Unit)
     year = Integer()
     last_value = Integer()
-
-

@@ -36,8 +36,14 @@ Gender = Literal["male", "female"]
 Role = Literal["suspect", "victim", "legal_representative"]
 SentenceKind = Literal["fixed_term", "criminal_detention", "public_surveillance", "fine_only", "exemption"]
 DecisionKind = Literal[
-    "arrest_approved", "arrest_not_approved", "prosecuted", "non_prosecution_relative",
-    "non_prosecution_absolute", "conditional_non_prosecution", "judgment", "acquittal",
+    "arrest_approved",
+    "arrest_not_approved",
+    "prosecuted",
+    "non_prosecution_relative",
+    "non_prosecution_absolute",
+    "conditional_non_prosecution",
+    "judgment",
+    "acquittal",
 ]
 
 YEAR = 2021
@@ -54,22 +60,39 @@ SOCIAL_INVESTIGATIONS = 773
 PSYCH_SERVICES = 691
 
 # Decision kinds the importer accepts today; everything else stays in the plan.
-EMITTED_DECISIONS: frozenset[str] = frozenset({
-    "arrest_approved", "arrest_not_approved", "prosecuted", "non_prosecution_relative",
-    "non_prosecution_absolute", "judgment", "acquittal",
-})
+EMITTED_DECISIONS: frozenset[str] = frozenset(
+    {
+        "arrest_approved",
+        "arrest_not_approved",
+        "prosecuted",
+        "non_prosecution_relative",
+        "non_prosecution_absolute",
+        "judgment",
+        "acquittal",
+    }
+)
 MONTH_SENTENCES: frozenset[str] = frozenset({"fixed_term", "criminal_detention", "public_surveillance"})
 _DOC_SERIES: dict[str, str] = {
-    "arrest_approved": "批捕", "arrest_not_approved": "不捕", "prosecuted": "刑诉",
-    "non_prosecution_relative": "刑不诉", "non_prosecution_absolute": "刑不诉",
-    "conditional_non_prosecution": "附条件不诉", "judgment": "刑初", "acquittal": "刑初",
+    "arrest_approved": "批捕",
+    "arrest_not_approved": "不捕",
+    "prosecuted": "刑诉",
+    "non_prosecution_relative": "刑不诉",
+    "non_prosecution_absolute": "刑不诉",
+    "conditional_non_prosecution": "附条件不诉",
+    "judgment": "刑初",
+    "acquittal": "刑初",
 }
 _SENTENCE_KINDS: tuple[SentenceKind, ...] = (
-    "fixed_term", "criminal_detention", "public_surveillance", "fine_only", "exemption",
+    "fixed_term",
+    "criminal_detention",
+    "public_surveillance",
+    "fine_only",
+    "exemption",
 )
 
 
 # --------------------------------------------------------------------------- charges
+
 
 @dataclass(frozen=True, slots=True)
 class Charge:
@@ -100,31 +123,72 @@ JUVENILE_CHARGES: tuple[Charge, ...] = (
     Charge("寻衅滋事罪", "293", 13, (6, 30), (0.55, 0.30, 0.10, 0.0, 0.05), lenient=True, group=3.0),
     Charge("抢劫罪", "263", 10, (12, 72), _FT, min_age=14, victim_ages=(12, 45), group=2.0),
     Charge("帮助信息网络犯罪活动罪", "287-2", 10, (6, 18), (0.50, 0.30, 0.05, 0.10, 0.05), lenient=True),
-    Charge("故意伤害罪", "234", 9, (6, 36), (0.60, 0.30, 0.05, 0.0, 0.05), min_age=14, lenient=True,
-           victim_ages=(12, 45), group=1.5),
+    Charge(
+        "故意伤害罪",
+        "234",
+        9,
+        (6, 36),
+        (0.60, 0.30, 0.05, 0.0, 0.05),
+        min_age=14,
+        lenient=True,
+        victim_ages=(12, 45),
+        group=1.5,
+    ),
     Charge("强奸罪", "236", 8, (24, 84), _FT, min_age=14, victim_ages=(12, 17), sexual=True),
     Charge("诈骗罪", "266", 6, (6, 36), (0.50, 0.20, 0.10, 0.15, 0.05), lenient=True),
-    Charge("敲诈勒索罪", "274", 4, (6, 24), (0.50, 0.30, 0.10, 0.05, 0.05), lenient=True,
-           victim_ages=(12, 45), group=1.5),
+    Charge(
+        "敲诈勒索罪",
+        "274",
+        4,
+        (6, 24),
+        (0.50, 0.30, 0.10, 0.05, 0.05),
+        lenient=True,
+        victim_ages=(12, 45),
+        group=1.5,
+    ),
     Charge("抢夺罪", "267", 2, (6, 24), (0.50, 0.30, 0.10, 0.05, 0.05), lenient=True, victim_ages=(14, 45)),
 )
 
 VICTIM_CHARGES: tuple[Charge, ...] = (
     Charge("强奸罪", "236", 30, (36, 150), _FT, victim_ages=(6, 17), sexual=True),
     Charge("猥亵儿童罪", "237", 24, (12, 84), _FT, victim_ages=(3, 13), sexual=True),
-    Charge("强制猥亵、侮辱罪", "237", 6, (8, 60), (0.9, 0.1, 0.0, 0.0, 0.0), victim_ages=(14, 17),
-           sexual=True),
+    Charge(
+        "强制猥亵、侮辱罪", "237", 6, (8, 60), (0.9, 0.1, 0.0, 0.0, 0.0), victim_ages=(14, 17), sexual=True
+    ),
     Charge("故意伤害罪", "234", 9, (6, 60), (0.70, 0.20, 0.05, 0.0, 0.05), lenient=True, victim_ages=(3, 17)),
     Charge("抢劫罪", "263", 5, (36, 120), _FT, victim_ages=(8, 17), group=1.5),
-    Charge("负有照护职责人员性侵罪", "236-1", 4, (12, 72), _FT, victim_ages=(14, 15), sexual=True,
-           since=date(2021, 3, 1)),
-    Charge("寻衅滋事罪", "293", 4, (6, 36), (0.7, 0.2, 0.1, 0.0, 0.0), lenient=True, victim_ages=(10, 17),
-           group=2.0),
+    Charge(
+        "负有照护职责人员性侵罪",
+        "236-1",
+        4,
+        (12, 72),
+        _FT,
+        victim_ages=(14, 15),
+        sexual=True,
+        since=date(2021, 3, 1),
+    ),
+    Charge(
+        "寻衅滋事罪",
+        "293",
+        4,
+        (6, 36),
+        (0.7, 0.2, 0.1, 0.0, 0.0),
+        lenient=True,
+        victim_ages=(10, 17),
+        group=2.0,
+    ),
     Charge("虐待罪", "260", 3, (3, 24), (0.4, 0.3, 0.3, 0.0, 0.0), lenient=True, victim_ages=(3, 13)),
     Charge("敲诈勒索罪", "274", 3, (6, 36), (0.7, 0.2, 0.1, 0.0, 0.0), lenient=True, victim_ages=(10, 17)),
     Charge("拐骗儿童罪", "262", 2, (6, 60), (0.9, 0.1, 0.0, 0.0, 0.0), victim_ages=(3, 13)),
-    Charge("组织未成年人进行违反治安管理活动罪", "262-2", 2, (6, 36), (0.8, 0.2, 0.0, 0.0, 0.0),
-           victim_ages=(12, 17), group=1.5),
+    Charge(
+        "组织未成年人进行违反治安管理活动罪",
+        "262-2",
+        2,
+        (6, 36),
+        (0.8, 0.2, 0.0, 0.0, 0.0),
+        victim_ages=(12, 17),
+        group=1.5,
+    ),
     Charge("非法拘禁罪", "238", 2, (6, 36), (0.8, 0.2, 0.0, 0.0, 0.0), lenient=True, victim_ages=(8, 17)),
     Charge("引诱幼女卖淫罪", "359", 1, (60, 120), _FT, victim_ages=(11, 13), sexual=True, city_level=True),
     Charge("故意杀人罪", "232", 1, (120, 180), _FT, victim_ages=(3, 17), city_level=True),
@@ -132,6 +196,7 @@ VICTIM_CHARGES: tuple[Charge, ...] = (
 
 
 # --------------------------------------------------------------------------- plans
+
 
 @dataclass(slots=True)
 class DecisionPlan:
@@ -201,7 +266,9 @@ class CasePlan:
 # --------------------------------------------------------------------------- people
 
 _SURNAME_GROUPS: tuple[tuple[int, tuple[str, ...]], ...] = (  # (weight, surnames)
-    (60, tuple("王李张刘")), (30, tuple("陈杨赵孙孔孟")), (18, tuple("黄周吴徐马朱胡郭何高")),
+    (60, tuple("王李张刘")),
+    (30, tuple("陈杨赵孙孔孟")),
+    (18, tuple("黄周吴徐马朱胡郭何高")),
     (9, tuple("林罗郑梁谢宋唐许韩冯邓曹彭曾颜田董袁潘于蒋蔡杜程魏吕丁任姚卢姜崔秦")),
     (4, tuple("沈钟谭陆汪范金石贾夏付方白邹熊邱江尹薛闫段侯史郝邵武申")),
     (1, ("欧阳", "司马", "诸葛", "上官", "东方")),  # compound surnames
@@ -215,11 +282,58 @@ GIVEN_CHARS: dict[tuple[Gender, bool], str] = {  # (gender, born before 1980)
     ("male", True): "建国军伟强勇刚峰斌东海平志明华林庆忠德福春永新立",
     ("female", True): "秀英兰桂芳玉梅凤霞红艳丽华敏琴云萍娟荣翠淑",
 }
-_PHONE_PREFIXES = ("30", "31", "32", "33", "35", "36", "37", "38", "39", "50", "51", "52", "53", "55",
-                   "56", "57", "58", "59", "66", "73", "75", "76", "77", "78", "80", "81", "82", "83",
-                   "85", "86", "87", "88", "89", "91", "98", "99")
-_COMMUNITIES = ("幸福", "和平", "锦绣", "阳光", "翠苑", "明珠", "金色", "盛世", "康居", "书香", "银河",
-                "如意")
+_PHONE_PREFIXES = (
+    "30",
+    "31",
+    "32",
+    "33",
+    "35",
+    "36",
+    "37",
+    "38",
+    "39",
+    "50",
+    "51",
+    "52",
+    "53",
+    "55",
+    "56",
+    "57",
+    "58",
+    "59",
+    "66",
+    "73",
+    "75",
+    "76",
+    "77",
+    "78",
+    "80",
+    "81",
+    "82",
+    "83",
+    "85",
+    "86",
+    "87",
+    "88",
+    "89",
+    "91",
+    "98",
+    "99",
+)
+_COMMUNITIES = (
+    "幸福",
+    "和平",
+    "锦绣",
+    "阳光",
+    "翠苑",
+    "明珠",
+    "金色",
+    "盛世",
+    "康居",
+    "书香",
+    "银河",
+    "如意",
+)
 _VILLAGE_SUFFIXES = ("庄", "楼", "集", "屯", "营", "店", "家洼", "家堂")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -280,32 +394,54 @@ class _People:
         rng = self.rng
         town = rng.choice(county.towns)
         if town.endswith("街道"):
-            place = (f"{rng.choice(_COMMUNITIES)}小区{rng.randint(1, 30)}号楼{rng.randint(1, 4)}单元"
-                     f"{rng.randint(1, 18)}0{rng.randint(1, 4)}室")
+            place = (
+                f"{rng.choice(_COMMUNITIES)}小区{rng.randint(1, 30)}号楼{rng.randint(1, 4)}单元"
+                f"{rng.randint(1, 18)}0{rng.randint(1, 4)}室"
+            )
         else:
             place = f"{self.surname()[0]}{rng.choice(_VILLAGE_SUFFIXES)}村{rng.randint(1, 320)}号"
         return f"山东省济宁市{county.name}{town}{place}"
 
-    def person(self, ref: str, role: Role, *, age: int, on: date, gender: Gender, county: County,
-               surname: str | None = None, address: str | None = None) -> PersonPlan:
+    def person(
+        self,
+        ref: str,
+        role: Role,
+        *,
+        age: int,
+        on: date,
+        gender: Gender,
+        county: County,
+        surname: str | None = None,
+        address: str | None = None,
+    ) -> PersonPlan:
         birth = self.birth_for_age(age, on)
         surname = surname or self.surname()
         return PersonPlan(
-            ref=ref, role=role, surname=surname, name=surname + self.given_name(gender, birth.year),
-            gender=gender, birth_date=birth, id_number=self.id_number(county, birth, gender),
+            ref=ref,
+            role=role,
+            surname=surname,
+            name=surname + self.given_name(gender, birth.year),
+            gender=gender,
+            birth_date=birth,
+            id_number=self.id_number(county, birth, gender),
             address=address or self.address(county),
             phone=self.phone() if age >= 14 and self.rng.random() < 0.85 else None,
         )
 
-    def with_guardian(self, persons: list[PersonPlan], minor: PersonPlan, age: int, on: date,
-                      county: County) -> None:
+    def with_guardian(
+        self, persons: list[PersonPlan], minor: PersonPlan, age: int, on: date, county: County
+    ) -> None:
         """Append ``minor`` and a parent acting as legal representative (30-60 years old)."""
         father = self.rng.random() < 0.65
         parent = self.person(
-            f"p{len(persons) + 2}", "legal_representative",
-            age=min(60, max(30, age + self.rng.randint(22, 38))), on=on,
-            gender="male" if father else "female", county=county,
-            surname=minor.surname if father else None, address=minor.address,
+            f"p{len(persons) + 2}",
+            "legal_representative",
+            age=min(60, max(30, age + self.rng.randint(22, 38))),
+            on=on,
+            gender="male" if father else "female",
+            county=county,
+            surname=minor.surname if father else None,
+            address=minor.address,
         )
         parent.represents = minor.ref
         if parent.phone is None:
@@ -314,6 +450,7 @@ class _People:
 
 
 # --------------------------------------------------------------------------- generation
+
 
 def _split(rng: random.Random, total: int, weights: Sequence[float], cap: int = 4) -> list[int]:
     """Distribute ``total`` people over cases: one each, the rest weighted, at most ``cap``."""
@@ -352,10 +489,19 @@ def _new_case(rng: random.Random, case_type: CaseType, charge: Charge, jur: Juri
     if effective is None:  # a judgment not yet in force by year end is left out
         judged = None
     return CasePlan(
-        external_id="", unit=jur.procuratorate, court=jur.court, case_type=case_type, charge=charge,
-        offense_date=offense, received_on=received, arrest_review_on=received if detained else None,
-        arrest_decision_on=arrest_decision, prosecution_review_on=review, review_decision_on=decided,
-        judgment_on=judged, judgment_effective_on=effective,
+        external_id="",
+        unit=jur.procuratorate,
+        court=jur.court,
+        case_type=case_type,
+        charge=charge,
+        offense_date=offense,
+        received_on=received,
+        arrest_review_on=received if detained else None,
+        arrest_decision_on=arrest_decision,
+        prosecution_review_on=review,
+        review_decision_on=decided,
+        judgment_on=judged,
+        judgment_effective_on=effective,
     )
 
 
@@ -389,7 +535,7 @@ def _populate(people: _People, plan: CasePlan, n_suspects: int) -> None:
         if plan.case_type == "juvenile_suspect" or rng.random() < 0.03:
             grave = charge.min_age == 14 and plan.case_type == "juvenile_suspect"
             ages = (14, 15, 16, 17) if grave else (16, 17)
-            age = rng.choices(ages, (0.08, 0.14, 0.33, 0.45)[-len(ages):])[0]
+            age = rng.choices(ages, (0.08, 0.14, 0.33, 0.45)[-len(ages) :])[0]
             minor = people.person(ref, "suspect", age=age, on=on, gender=gender, county=county)
             people.with_guardian(persons, minor, age, on, county)
         else:
@@ -405,8 +551,14 @@ def _populate(people: _People, plan: CasePlan, n_suspects: int) -> None:
         age = rng.randint(*charge.victim_ages)
         female = rng.random() < (0.9 if charge.sexual else 0.4)
         county = _home(rng, plan.unit)
-        victim = people.person(f"p{len(persons) + 1}", "victim", age=age, on=on,
-                               gender="female" if female else "male", county=county)
+        victim = people.person(
+            f"p{len(persons) + 1}",
+            "victim",
+            age=age,
+            on=on,
+            gender="female" if female else "male",
+            county=county,
+        )
         if age < 18:
             people.with_guardian(persons, victim, age, on, county)
         else:
@@ -442,8 +594,11 @@ def _decide(rng: random.Random, plans: list[CasePlan]) -> None:
     def decided(plan: CasePlan, p: PersonPlan) -> bool:
         return plan.review_decision_on is not None and p.decision("arrest_approved") is None
 
-    np_pool = [(c, p) for c, p in juveniles if c.case_type == "juvenile_suspect" and c.charge.lenient
-               and decided(c, p)]
+    np_pool = [
+        (c, p)
+        for c, p in juveniles
+        if c.case_type == "juvenile_suspect" and c.charge.lenient and decided(c, p)
+    ]
     if len(np_pool) < NON_PROSECUTED_JUVENILES:
         raise RuntimeError(f"only {len(np_pool)} juveniles eligible for non-prosecution")
     chosen = rng.sample(np_pool, NON_PROSECUTED_JUVENILES)
@@ -475,28 +630,38 @@ def _judge(rng: random.Random, plan: CasePlan, p: PersonPlan) -> None:
     juvenile = age_on(p.birth_date, plan.offense_date) < 18
     if not juvenile and rng.random() < 0.003:
         p.decisions.append(
-            DecisionPlan("acquittal", plan.judgment_on, plan.court, plan.judgment_effective_on))
+            DecisionPlan("acquittal", plan.judgment_on, plan.court, plan.judgment_effective_on)
+        )
         return
     kind, months = _sentence(rng, plan.charge, juvenile and plan.case_type == "juvenile_victim")
-    p.decisions.append(DecisionPlan("judgment", plan.judgment_on, plan.court, plan.judgment_effective_on,
-                                    kind, months))
+    p.decisions.append(
+        DecisionPlan("judgment", plan.judgment_on, plan.court, plan.judgment_effective_on, kind, months)
+    )
 
 
-def _plan_measures(rng: random.Random, juveniles: list[tuple[CasePlan, PersonPlan]],
-                   non_prosecuted: set[int]) -> None:
+def _plan_measures(
+    rng: random.Random, juveniles: list[tuple[CasePlan, PersonPlan]], non_prosecuted: set[int]
+) -> None:
     """Sealing, social investigations and psychological services for juvenile suspects."""
+
     def sealable(p: PersonPlan) -> bool:
         j = p.decision("judgment")
-        return (j is not None and j.effective_date is not None
-                and (j.sentence_kind != "fixed_term" or (j.sentence_months or 0) <= 60))
+        return (
+            j is not None
+            and j.effective_date is not None
+            and (j.sentence_kind != "fixed_term" or (j.sentence_months or 0) <= 60)
+        )
 
     pools = {
         "sealing": [(c, p) for c, p in juveniles if sealable(p)],
         "si": [(c, p) for c, p in juveniles if id(p) not in non_prosecuted],
         "psych": juveniles,
     }
-    wanted = {"sealing": SEALED_JUVENILES, "si": SOCIAL_INVESTIGATIONS - len(non_prosecuted),
-              "psych": PSYCH_SERVICES}
+    wanted = {
+        "sealing": SEALED_JUVENILES,
+        "si": SOCIAL_INVESTIGATIONS - len(non_prosecuted),
+        "psych": PSYCH_SERVICES,
+    }
     for key, pool in pools.items():
         if len(pool) < wanted[key]:
             raise RuntimeError(f"only {len(pool)} juveniles eligible for {key}")
@@ -542,8 +707,9 @@ def generate(seed: int = 2021) -> list[CasePlan]:
     victim = _skeletons(rng, "juvenile_victim", VICTIM_CASES)
     juvenile = _skeletons(rng, "juvenile_suspect", rng.randint(630, 670))
     plans = victim + juvenile
-    counts = (_split(rng, VICTIM_CASE_SUSPECTS, [c.charge.group for c in victim])
-              + _split(rng, rng.randint(920, 970), [c.charge.group for c in juvenile]))
+    counts = _split(rng, VICTIM_CASE_SUSPECTS, [c.charge.group for c in victim]) + _split(
+        rng, rng.randint(920, 970), [c.charge.group for c in juvenile]
+    )
     for plan, n in zip(plans, counts, strict=True):
         _populate(people, plan, n)
     plans.sort(key=lambda c: (c.received_on, c.offense_date))  # stable sort: deterministic
@@ -556,22 +722,37 @@ def generate(seed: int = 2021) -> list[CasePlan]:
 
 # --------------------------------------------------------------------------- output
 
+
 def to_import_line(plan: CasePlan) -> dict[str, Any]:
     """The importer's view of a plan: only fields and decisions it supports today."""
     suspects = plan.suspects
     title = f"{suspects[0].masked_name}{'等' if len(suspects) > 1 else ''}{plan.charge.short}案"
     stage = "提请批准逮捕" if plan.arrest_review_on else "移送审查起诉"
-    steps = [{"kind": "受理", "occurred_on": plan.received_on.isoformat(),
-              "summary": f"受理公安机关{stage}的{title}"}]
+    steps = [
+        {
+            "kind": "受理",
+            "occurred_on": plan.received_on.isoformat(),
+            "summary": f"受理公安机关{stage}的{title}",
+        }
+    ]
     if plan.arrest_review_on is not None:
-        steps.append({"kind": "审查逮捕", "occurred_on": plan.arrest_review_on.isoformat(),
-                      "summary": f"对犯罪嫌疑人{len(suspects)}人审查逮捕，讯问犯罪嫌疑人并听取辩护律师意见"})
+        steps.append(
+            {
+                "kind": "审查逮捕",
+                "occurred_on": plan.arrest_review_on.isoformat(),
+                "summary": f"对犯罪嫌疑人{len(suspects)}人审查逮捕，讯问犯罪嫌疑人并听取辩护律师意见",
+            }
+        )
     if plan.prosecution_review_on is not None:
-        steps.append({"kind": "审查起诉", "occurred_on": plan.prosecution_review_on.isoformat(),
-                      "summary": "受理移送审查起诉，告知诉讼权利并通知法定代理人到场"})
+        steps.append(
+            {
+                "kind": "审查起诉",
+                "occurred_on": plan.prosecution_review_on.isoformat(),
+                "summary": "受理移送审查起诉，告知诉讼权利并通知法定代理人到场",
+            }
+        )
     decisions = [
-        _decision_dict(p.ref, d)
-        for p in suspects for d in p.decisions if d.kind in EMITTED_DECISIONS
+        _decision_dict(p.ref, d) for p in suspects for d in p.decisions if d.kind in EMITTED_DECISIONS
     ]
     decisions.sort(key=lambda d: d["decision_date"])
     return {

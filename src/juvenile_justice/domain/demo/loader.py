@@ -20,12 +20,18 @@ async def ensure_units_and_users() -> None:
     for unit in UNITS:
         await accounts.ensure_unit(unit.name, unit.kind)
     for unit in UNITS:
-        await accounts.set_unit(unit.name, parent=unit.parent, province_code=unit.province_code,
-                                doc_prefix=unit.doc_prefix)
+        await accounts.set_unit(
+            unit.name, parent=unit.parent, province_code=unit.province_code, doc_prefix=unit.doc_prefix
+        )
     for user in DEMO_USERS:
         if await accounts_repo.user_by_username(user.username) is None:
-            await accounts.add_user(user.username, role=user.role, unit=user.unit, password=user.password,
-                                    capabilities=frozenset(user.capabilities))
+            await accounts.add_user(
+                user.username,
+                role=user.role,
+                unit=user.unit,
+                password=user.password,
+                capabilities=frozenset(user.capabilities),
+            )
 
 
 async def load_demo(seed: int = 2021, *, if_empty: bool = False) -> ImportReport | None:
