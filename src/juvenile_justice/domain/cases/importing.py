@@ -9,7 +9,8 @@ importing the same file again changes nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
@@ -19,12 +20,12 @@ from msgspec import Meta, Struct
 
 from juvenile_justice import db
 from juvenile_justice.domain.accounts import repository as accounts_repo
+from juvenile_justice.domain.accounts.repository import UnitRecord, UserRecord
 from juvenile_justice.domain.cases import repository as repo
 from juvenile_justice.domain.cases import rules, service
 from juvenile_justice.domain.cases import schemas as s
 from juvenile_justice.lib.clock import today_china
 from juvenile_justice.lib.errors import (
-    Conflict,
     DomainError,
     FieldError,
     ValidationFailed,
@@ -103,26 +104,57 @@ def _parse(obj: Any) -> ImportLine:
         raise ValidationFailed([field_error_from_msgspec(str(exc), root="line")]) from None
 
 
-async def _write(line: ImportLine) -> bool:
-    """Write one parsed line in one transaction; False when its external id exists already."""
+@dataclass
+class _Lookups:
+    """Units and prosecutors seen during one import run (they do not change during it)."""
+
+    units: dict[str, UnitRecord | None] = field(default_factory=dict)
+    users: dict[str, UserRecord | None] = field(default_factory=dict)
+
+    async def unit(self, name: str) -> UnitRecord | None:
+        if name not in self.units:
+            self.units[name] = await accounts_repo.unit_by_name(name)
+        return self.units[name]
+
+    async def user(self, name: str) -> UserRecord | None:
+        if name not in self.users:
+            self.users[name] = await accounts_repo.user_by_username(name)
+        return self.users[name]
+
+
+@contextmanager
+def _fields_under(prefix: str) -> Iterator[None]:
+    """Prefix the fields of validation errors raised in the block with ``prefix`` (e.g. ``persons.0``)."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        raise _prefixed(prefix, exc) from None
+
+
+async def _write(line: ImportLine, lookups: _Lookups) -> bool:
+    """Validate and write one parsed line in one transaction; False when its external id exists already.
+
+    Uses the same row builders as the API (``service.person_row``, ``step_row``, ``decision_row``);
+    persons are inserted one by one for their ids, steps and decisions in one statement each.
+    """
+    unit = await lookups.unit(line.unit)
+    if unit is None or unit.kind != "procuratorate":
+        raise ValidationFailed.one("unit", "no procuratorate of this name")
+    prosecutor_id = None
+    if line.prosecutor:
+        user = await lookups.user(line.prosecutor.strip().lower())
+        if user is None or user.role != "prosecutor" or user.unit_id != unit.id:
+            raise ValidationFailed.one("prosecutor", "not a prosecutor of this unit")
+        prosecutor_id = user.id
+    title = rules.clean_text(line.title, "title")
+    received = line.received_on or today_china()
+    rules.check_case_dates(line.offense_date, received, today_china())
+    charges = rules.check_charges([(c.name, c.article) for c in line.charges])
     async with db.transaction():
         if await repo.case_ids_by_external([line.external_id]):
             return False
-        unit = await accounts_repo.unit_by_name(line.unit)
-        if unit is None or unit.kind != "procuratorate":
-            raise ValidationFailed.one("unit", "no procuratorate of this name")
-        prosecutor_id = None
-        if line.prosecutor:
-            user = await accounts_repo.user_by_username(line.prosecutor.lower())
-            if user is None or user.role != "prosecutor" or user.unit_id != unit.id:
-                raise ValidationFailed.one("prosecutor", "not a prosecutor of this unit")
-            prosecutor_id = user.id
-        title = rules.clean_text(line.title, "title")
-        received = line.received_on or today_china()
-        rules.check_case_dates(line.offense_date, received, today_china())
-        charges = rules.check_charges([(c.name, c.article) for c in line.charges])
-        case_id = await service.insert_case(
-            unit_id=unit.id,
+        case = await service.insert_case(
+            unit=unit,
             case_type=line.case_type,
             title=title,
             offense_date=line.offense_date,
@@ -131,48 +163,52 @@ async def _write(line: ImportLine) -> bool:
             created_by=prosecutor_id,
             external_id=line.external_id,
         )
-        case = await repo.case_by_id(case_id)
-        assert case is not None
-        refs: dict[str, int] = {}
+        people: dict[str, tuple[int, str]] = {}
+        seen: set[tuple[str, str]] = set()
         for i, person in enumerate(line.persons):
-            try:
-                if person.ref and person.ref in refs:
-                    raise ValidationFailed.one("ref", "used twice in this line")
-                person_id = await service.insert_person(case, person)
-            except ValidationFailed as exc:
-                raise _prefixed(f"persons.{i}", exc) from None
-            except Conflict as exc:
-                raise ValidationFailed.one(f"persons.{i}.id_number", exc.detail) from None
+            if person.ref and person.ref in people:
+                raise ValidationFailed.one(f"persons.{i}.ref", "used twice in this line")
+            with _fields_under(f"persons.{i}"):
+                row = service.person_row(case, person)
+            if (row["id_number"], row["role"]) in seen:
+                raise ValidationFailed.one(f"persons.{i}.id_number", service.DUPLICATE_PERSON)
+            seen.add((row["id_number"], row["role"]))
+            person_id = await repo.insert_person(row)
             if person.ref:
-                refs[person.ref] = person_id
-        for i, step in enumerate(line.steps):
-            try:
-                await service.insert_step(case, step.kind, step.occurred_on, step.summary, prosecutor_id)
-            except ValidationFailed as exc:
-                raise _prefixed(f"steps.{i}", exc) from None
+                people[person.ref] = (person_id, person.role)
+        steps = []
+        for i, st in enumerate(line.steps):
+            with _fields_under(f"steps.{i}"):
+                steps.append(service.step_row(case, st.kind, st.occurred_on, st.summary, prosecutor_id))
+        decisions = []
+        recorded: set[tuple[int, str, str]] = set()
         for i, d in enumerate(line.decisions):
-            try:
-                if d.kind in rules.WORKFLOW_ONLY_KINDS:
-                    raise ValidationFailed.one(
-                        "kind", "made only by the conditional non-prosecution workflow"
-                    )
-                if d.person_ref not in refs:
-                    raise ValidationFailed.one("person_ref", "no person with this ref in the line")
-                data = s.DecisionCreate(
-                    person_id=refs[d.person_ref],
-                    kind=d.kind,
-                    decision_date=d.decision_date,
-                    document_number=d.document_number,
-                    effective_date=d.effective_date,
-                    sentence_kind=d.sentence_kind,
-                    sentence_months=d.sentence_months,
-                    basis_article=d.basis_article,
+            if d.kind in rules.WORKFLOW_ONLY_KINDS:
+                raise ValidationFailed.one(
+                    f"decisions.{i}.kind", "made only by the conditional non-prosecution workflow"
                 )
-                await service.insert_decision(case, data, prosecutor_id)
-            except ValidationFailed as exc:
-                raise _prefixed(f"decisions.{i}", exc) from None
-            except Conflict as exc:
-                raise ValidationFailed.one(f"decisions.{i}", exc.detail) from None
+            if d.person_ref not in people:
+                raise ValidationFailed.one(f"decisions.{i}.person_ref", "no person with this ref in the line")
+            person_id, role = people[d.person_ref]
+            data = s.DecisionCreate(
+                person_id=person_id,
+                kind=d.kind,
+                decision_date=d.decision_date,
+                document_number=d.document_number,
+                effective_date=d.effective_date,
+                sentence_kind=d.sentence_kind,
+                sentence_months=d.sentence_months,
+                basis_article=d.basis_article,
+            )
+            with _fields_under(f"decisions.{i}"):
+                row = service.decision_row(case, person_id, role, data, prosecutor_id)
+            key = (person_id, row["kind"], row["document_number"])
+            if key in recorded:
+                raise ValidationFailed.one(f"decisions.{i}", service.DUPLICATE_DECISION)
+            recorded.add(key)
+            decisions.append(row)
+        await repo.insert_many("case_step", steps)
+        await repo.insert_many("decision", decisions)
     return True
 
 
@@ -181,11 +217,12 @@ async def import_objects(
 ) -> ImportReport:
     """Import parsed JSON values, each with its 1-based line number."""
     report = ImportReport()
+    lookups = _Lookups()
     for number, obj in lines:
         try:
             if isinstance(obj, LineError):
                 report.errors.append(obj)
-            elif await _write(_parse(obj)):
+            elif await _write(_parse(obj), lookups):
                 report.created += 1
             else:
                 report.unchanged += 1

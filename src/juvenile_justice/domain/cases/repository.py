@@ -332,6 +332,15 @@ async def insert_person(values: dict[str, Any]) -> int:
     return int(rows[0]["id"])
 
 
+async def person_exists(case_id: int, id_number: str, role: str) -> bool:
+    """True when a person with this ID number has this role in the case."""
+    return bool(
+        await Person.exists().where(
+            (Person.case_file == case_id) & (Person.id_number == id_number) & (Person.role == role)
+        )
+    )
+
+
 async def person_by_id(person_id: int) -> PersonRecord | None:
     """One person."""
     row = await Person.select().where(Person.id == person_id).first()
@@ -421,9 +430,27 @@ def _decision(r: dict[str, Any]) -> DecisionRecord:
 async def insert_decision(values: dict[str, Any]) -> DecisionRecord:
     """Insert a decision and return it."""
     rows = await Decision.insert(Decision(**values)).returning(Decision.id)
-    row = await Decision.select().where(Decision.id == rows[0]["id"]).first()
-    assert row is not None
-    return _decision(row)
+    return _decision({**values, "id": rows[0]["id"]})
+
+
+async def insert_many(table: str, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (all with the same keys) into ``case_step`` or ``decision`` in one statement."""
+    classes = {"case_step": CaseStep, "decision": Decision}
+    if rows:
+        cls = classes[table]
+        await cls.insert(*[cls(**r) for r in rows])
+
+
+async def decision_exists(case_id: int, person_id: int, kind: str, document_number: str) -> bool:
+    """True when this decision (person, kind, document number) is recorded in the case."""
+    return bool(
+        await Decision.exists().where(
+            (Decision.case_file == case_id)
+            & (Decision.person == person_id)
+            & (Decision.kind == kind)
+            & (Decision.document_number == document_number)
+        )
+    )
 
 
 async def decisions_of_case(case_id: int) -> list[DecisionRecord]:

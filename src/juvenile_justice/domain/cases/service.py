@@ -15,6 +15,7 @@ import msgspec
 
 from juvenile_justice import db
 from juvenile_justice.domain.accounts import repository as accounts_repo
+from juvenile_justice.domain.accounts.repository import UnitRecord
 from juvenile_justice.domain.cases import repository as repo
 from juvenile_justice.domain.cases import rules
 from juvenile_justice.domain.cases import schemas as s
@@ -126,7 +127,7 @@ def case_number(doc_prefix: str | None, unit_id: int, year: int, serial: int) ->
 
 async def insert_case(
     *,
-    unit_id: int,
+    unit: UnitRecord,
     case_type: str,
     title: str,
     offense_date: date,
@@ -134,29 +135,44 @@ async def insert_case(
     charges: list[tuple[str, str, int]],
     created_by: int | None,
     external_id: str | None = None,
-) -> int:
+) -> repo.CaseRecord:
     """Insert a validated case with its number and charges (caller holds the transaction)."""
-    unit = await accounts_repo.unit_by_id(unit_id)
-    assert unit is not None
-    serial = await repo.next_case_serial(unit_id, received_on.year)
+    serial = await repo.next_case_serial(unit.id, received_on.year)
     now = now_utc()
-    case_id = await repo.insert_case(
-        {
-            "unit": unit_id,
-            "case_number": case_number(unit.doc_prefix, unit_id, received_on.year, serial),
-            "case_type": case_type,
-            "title": title,
-            "offense_date": offense_date,
-            "received_on": received_on,
-            "external_id": external_id,
-            "created_by": created_by,
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-        }
-    )
+    number = case_number(unit.doc_prefix, unit.id, received_on.year, serial)
+    values = {
+        "unit": unit.id,
+        "case_number": number,
+        "case_type": case_type,
+        "title": title,
+        "offense_date": offense_date,
+        "received_on": received_on,
+        "external_id": external_id,
+        "created_by": created_by,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    case_id = await repo.insert_case(values)
     await repo.insert_charges(case_id, charges)
-    return case_id
+    return repo.CaseRecord(
+        id=case_id,
+        unit_id=unit.id,
+        unit_name=unit.name,
+        case_number=number,
+        case_type=case_type,
+        title=title,
+        offense_date=offense_date,
+        received_on=received_on,
+        external_id=external_id,
+        created_by_id=created_by,
+        created_by=None,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        charges=tuple(charges),
+        assigned=(),
+    )
 
 
 async def create_case(p: Principal, data: s.CaseCreate) -> s.CaseOut:
@@ -174,9 +190,11 @@ async def create_case(p: Principal, data: s.CaseCreate) -> s.CaseOut:
     received_on = data.received_on or today_china()
     rules.check_case_dates(data.offense_date, received_on, today_china())
     charges = rules.check_charges([(c.name, c.article) for c in data.charges])
+    unit = await accounts_repo.unit_by_id(p.unit_id)
+    assert unit is not None
     async with db.transaction():
-        case_id = await insert_case(
-            unit_id=p.unit_id,
+        case = await insert_case(
+            unit=unit,
             case_type=data.case_type,
             title=title,
             offense_date=data.offense_date,
@@ -184,7 +202,7 @@ async def create_case(p: Principal, data: s.CaseCreate) -> s.CaseOut:
             charges=charges,
             created_by=p.user_id,
         )
-    return await get_case(p, case_id)
+    return await get_case(p, case.id)
 
 
 async def get_case(p: Principal, case_id: int) -> s.CaseOut:
@@ -333,8 +351,8 @@ async def add_person(p: Principal, case_id: int, data: s.PersonCreate) -> s.Pers
     return person_out(person, reveal=True)
 
 
-async def insert_person(case: repo.CaseRecord, data: s.PersonCreate) -> int:
-    """Validate and insert a person into ``case`` (caller holds the transaction)."""
+def person_row(case: repo.CaseRecord, data: s.PersonCreate) -> dict[str, Any]:
+    """Validate a person for ``case`` (R-GEN-1, R-GEN-2) and return the row to store (pure)."""
     name = rules.clean_text(data.name, "name")
     facts = rules.person_facts(
         role=data.role,
@@ -345,26 +363,37 @@ async def insert_person(case: repo.CaseRecord, data: s.PersonCreate) -> int:
         today=today_china(),
         spp_approval_document=data.spp_approval_document,
     )
-    for existing in await repo.persons_of_case(case.id):
-        if existing.id_number == facts.id_number and existing.role == data.role:
-            raise Conflict("this person already has this role in the case")
-    return await repo.insert_person(
-        {
-            "case_file": case.id,
-            "role": data.role,
-            "name": name,
-            "id_number": facts.id_number,
-            "gender": data.gender,
-            "birth_date": facts.birth_date,
-            "age_at_offense": facts.age_at_offense,
-            "minor_at_offense": facts.minor_at_offense,
-            "phone": (data.phone or "").strip() or None,
-            "address": (data.address or "").strip() or None,
-            "spp_approval_document": (data.spp_approval_document or "").strip() or None,
-            "version": 1,
-            "created_at": now_utc(),
-        }
-    )
+    return {
+        "case_file": case.id,
+        "role": data.role,
+        "name": name,
+        "id_number": facts.id_number,
+        "gender": data.gender,
+        "birth_date": facts.birth_date,
+        "age_at_offense": facts.age_at_offense,
+        "minor_at_offense": facts.minor_at_offense,
+        "phone": (data.phone or "").strip() or None,
+        "address": (data.address or "").strip() or None,
+        "spp_approval_document": (data.spp_approval_document or "").strip() or None,
+        "version": 1,
+        "created_at": now_utc(),
+    }
+
+
+DUPLICATE_PERSON = "this person already has this role in the case"
+
+
+async def insert_person(case: repo.CaseRecord, data: s.PersonCreate) -> int:
+    """Validate and insert a person into ``case`` (caller holds the transaction).
+
+    Raises:
+        ValidationFailed: see :func:`person_row`.
+        Conflict: the same ID number already has this role in the case.
+    """
+    row = person_row(case, data)
+    if await repo.person_exists(case.id, row["id_number"], row["role"]):
+        raise Conflict(DUPLICATE_PERSON)
+    return await repo.insert_person(row)
 
 
 async def list_persons(p: Principal, case_id: int) -> s.PersonList:
@@ -466,31 +495,29 @@ async def add_step(p: Principal, case_id: int, data: s.StepCreate) -> s.StepOut:
     """
     async with db.transaction():
         case = await _writable_case(p, case_id)
-        step_id = await insert_step(case, data.kind, data.occurred_on, data.summary, p.user_id)
+        step_id = await repo.insert_step(step_row(case, data.kind, data.occurred_on, data.summary, p.user_id))
     steps = await repo.steps_of_case(case_id)
     return next(_step_out(x) for x in steps if x.id == step_id)
 
 
-async def insert_step(
+def step_row(
     case: repo.CaseRecord, kind: str, occurred_on: date, summary: str, created_by: int | None
-) -> int:
-    """Validate and insert a step (caller holds the transaction)."""
+) -> dict[str, Any]:
+    """Validate a timeline step and return the row to store (pure)."""
     kind = rules.clean_text(kind, "kind")
     summary = rules.clean_text(summary, "summary")
     if occurred_on < case.offense_date:
         raise ValidationFailed.one("occurred_on", "must not be before the offence date")
     if occurred_on > today_china():
         raise ValidationFailed.one("occurred_on", "must not be in the future")
-    return await repo.insert_step(
-        {
-            "case_file": case.id,
-            "kind": kind,
-            "occurred_on": occurred_on,
-            "summary": summary,
-            "created_by": created_by,
-            "created_at": now_utc(),
-        }
-    )
+    return {
+        "case_file": case.id,
+        "kind": kind,
+        "occurred_on": occurred_on,
+        "summary": summary,
+        "created_by": created_by,
+        "created_at": now_utc(),
+    }
 
 
 def _step_out(x: repo.StepRecord) -> s.StepOut:
@@ -526,13 +553,10 @@ async def add_decision(p: Principal, case_id: int, data: s.DecisionCreate) -> s.
     return decision_out(record)
 
 
-async def insert_decision(
-    case: repo.CaseRecord, data: s.DecisionCreate, created_by: int | None
-) -> repo.DecisionRecord:
-    """Validate and insert a decision (caller holds the transaction)."""
-    person = await repo.person_by_id(data.person_id)
-    if person is None or person.case_id != case.id:
-        raise ValidationFailed.one("person_id", "no such person in this case")
+def decision_row(
+    case: repo.CaseRecord, person_id: int, person_role: str, data: s.DecisionCreate, created_by: int | None
+) -> dict[str, Any]:
+    """Validate a decision about a person of ``case`` and return the row to store (pure)."""
     rules.check_decision(
         kind=data.kind,
         decision_date=data.decision_date,
@@ -540,28 +564,43 @@ async def insert_decision(
         sentence_kind=data.sentence_kind,
         sentence_months=data.sentence_months,
         offense_date=case.offense_date,
-        person_role=person.role,
+        person_role=person_role,
         today=today_china(),
     )
-    number = rules.clean_text(data.document_number, "document_number")
-    for existing in await repo.decisions_of_case(case.id):
-        if (existing.person_id, existing.kind, existing.document_number) == (person.id, data.kind, number):
-            raise Conflict("this decision is already recorded")
-    return await repo.insert_decision(
-        {
-            "case_file": case.id,
-            "person": person.id,
-            "kind": data.kind,
-            "decision_date": data.decision_date,
-            "effective_date": data.effective_date,
-            "document_number": number,
-            "sentence_kind": data.sentence_kind,
-            "sentence_months": data.sentence_months,
-            "basis_article": data.basis_article,
-            "created_by": created_by,
-            "created_at": now_utc(),
-        }
-    )
+    return {
+        "case_file": case.id,
+        "person": person_id,
+        "kind": data.kind,
+        "decision_date": data.decision_date,
+        "effective_date": data.effective_date,
+        "document_number": rules.clean_text(data.document_number, "document_number"),
+        "sentence_kind": data.sentence_kind,
+        "sentence_months": data.sentence_months,
+        "basis_article": data.basis_article,
+        "created_by": created_by,
+        "created_at": now_utc(),
+    }
+
+
+DUPLICATE_DECISION = "this decision is already recorded"
+
+
+async def insert_decision(
+    case: repo.CaseRecord, data: s.DecisionCreate, created_by: int | None
+) -> repo.DecisionRecord:
+    """Validate and insert a decision (caller holds the transaction).
+
+    Raises:
+        ValidationFailed: no such person in the case, or see :func:`decision_row`.
+        Conflict: the same decision (person, kind, document number) is recorded already.
+    """
+    person = await repo.person_by_id(data.person_id)
+    if person is None or person.case_id != case.id:
+        raise ValidationFailed.one("person_id", "no such person in this case")
+    row = decision_row(case, person.id, person.role, data, created_by)
+    if await repo.decision_exists(case.id, person.id, row["kind"], row["document_number"]):
+        raise Conflict(DUPLICATE_DECISION)
+    return await repo.insert_decision(row)
 
 
 async def list_decisions(p: Principal, case_id: int) -> s.DecisionList:
