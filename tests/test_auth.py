@@ -14,9 +14,7 @@ from juvenile_justice.domain.accounts import service as accounts
 
 
 async def token(client: httpx.AsyncClient, username: str, password: str, **headers: str) -> httpx.Response:
-    return await client.post(
-        "/api/auth/token", json={"username": username, "password": password}, headers=headers
-    )
+    return await client.post("/api/auth/token", json={"username": username, "password": password}, headers=headers)
 
 
 async def test_token_and_me(client: httpx.AsyncClient) -> None:
@@ -38,9 +36,7 @@ async def test_token_and_me(client: httpx.AsyncClient) -> None:
     assert body["access_token"] not in str(rows)
 
 
-@pytest.mark.parametrize(
-    "header", [None, "Bearer", "Bearer nonsense", "Basic cHJvMTpwdw==", "bearer " + "x" * 500]
-)
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer nonsense", "Basic cHJvMTpwdw==", "bearer " + "x" * 500])
 async def test_missing_or_bad_token_is_401(client: httpx.AsyncClient, header: str | None) -> None:
     headers = {"Authorization": header} if header else {}
     r = await client.get("/api/cases", headers=headers)
@@ -138,7 +134,18 @@ async def test_bearer_token_does_not_open_pages(client: httpx.AsyncClient) -> No
     await make_user("pro1", "prosecutor")
     t = (await token(client, "pro1", PASSWORD)).json()["access_token"]
     r = await client.get("/cases", headers={"Authorization": f"Bearer {t}", "Cookie": f"jj_session={t}"})
-    assert r.status_code in (302, 303, 307) and r.headers["location"].endswith("/login")
+    assert r.status_code in (302, 303, 307) and r.headers["location"] == "/login?next=%2Fcases"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("/cases/7", "/cases/7"), ("//evil.example/x", "/cases"), ("https://evil.example", "/cases"),
+     ("/\\evil.example", "/cases"), ("/login", "/cases"), (None, "/cases")],
+)
+def test_next_after_login_stays_on_this_site(target: str | None, expected: str) -> None:
+    from juvenile_justice.domain.accounts.pages import safe_next
+
+    assert safe_next(target) == expected
 
 
 async def test_login_form_needs_csrf_and_sets_session(client: httpx.AsyncClient) -> None:
@@ -178,9 +185,7 @@ async def test_users_and_units_validation() -> None:
     court = await accounts.ensure_unit("济宁市任城区人民法院")
     assert court.kind == "court"
     await accounts.ensure_unit("济宁市中级人民法院")
-    unit = await accounts.set_unit(
-        "济宁市任城区人民法院", parent="济宁市中级人民法院", province_code="370000"
-    )
+    unit = await accounts.set_unit("济宁市任城区人民法院", parent="济宁市中级人民法院", province_code="370000")
     assert unit.parent_id is not None and unit.province_code == "370000"
     with pytest.raises(ValidationFailed, match="below itself"):
         await accounts.set_unit("济宁市中级人民法院", parent="济宁市任城区人民法院")

@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Litestar, MediaType, get
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader, ResponseHeader
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -27,6 +28,19 @@ from juvenile_justice.settings import get_settings
 
 MAX_BODY_BYTES = 1024 * 1024
 """Request bodies above 1 MiB are refused with 413."""
+
+SECURITY_HEADERS = [
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="X-Frame-Options", value="DENY"),
+    ResponseHeader(name="Referrer-Policy", value="no-referrer"),
+    ResponseHeader(
+        name="Content-Security-Policy",
+        value="default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ),
+]
+"""Sent with every answer. Pages are also ``Cache-Control: no-store``: personal data must not survive a
+log-out in the browser's cache (the Back button)."""
 
 
 @get("/health", include_in_schema=False, media_type=MediaType.JSON)
@@ -56,9 +70,7 @@ def create_app() -> Litestar:
         description="Case tracker for juvenile judicial protection (未成年人司法保护). Contract: API.md.",
         components=Components(
             security_schemes={
-                "BearerToken": SecurityScheme(
-                    type="http", scheme="bearer", description="POST /api/auth/token"
-                ),
+                "BearerToken": SecurityScheme(type="http", scheme="bearer", description="POST /api/auth/token"),
             }
         ),
         security=[{"BearerToken": []}],
@@ -84,6 +96,8 @@ def create_app() -> Litestar:
     ]
     return Litestar(
         route_handlers=handlers,
+        cache_control=CacheControlHeader(no_store=True),
+        response_headers=SECURITY_HEADERS,
         lifespan=[lifespan],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,

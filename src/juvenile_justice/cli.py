@@ -121,15 +121,11 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("username")
-@click.option(
-    "--role", required=True, type=click.Choice(["prosecutor", "judge", "aid_officer", "auditor", "admin"])
-)
+@click.option("--role", required=True, type=click.Choice(["prosecutor", "judge", "aid_officer", "auditor", "admin"]))
 @click.option("--unit", required=True, help="unit name, e.g. 济宁市任城区人民检察院 (created if missing)")
 @click.option("--capability", "capabilities", multiple=True, type=click.Choice(["chief"]))
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
-def users_add(
-    username: str, role: str, unit: str, capabilities: tuple[str, ...], password_stdin: bool
-) -> None:
+def users_add(username: str, role: str, unit: str, capabilities: tuple[str, ...], password_stdin: bool) -> None:
     """Create a user (and the unit if missing)."""
     from juvenile_justice.domain.accounts import service
 
@@ -159,9 +155,7 @@ def units_set(unit: str, parent: str | None, province: str | None, doc_prefix: s
     """Edit a unit's parent, province code or document prefix."""
     from juvenile_justice.domain.accounts import service
 
-    record = _run(
-        lambda: service.set_unit(unit, parent=parent, province_code=province, doc_prefix=doc_prefix)
-    )
+    record = _run(lambda: service.set_unit(unit, parent=parent, province_code=province, doc_prefix=doc_prefix))
     click.echo(
         f"unit {record.name}: kind {record.kind}, parent id {record.parent_id}, "
         f"province {record.province_code}, prefix {record.doc_prefix}"

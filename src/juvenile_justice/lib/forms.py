@@ -15,6 +15,8 @@ _HUMAN = {
     "unknown field": "无法识别的字段",
     "Invalid RFC3339 encoded date": "日期格式应为 YYYY-MM-DD",
     "Invalid enumeration value": "请从列表中选择",
+    "Expected `array` of length >= 1": "请至少填写一项",
+    "Expected `str` of length >= 1": "必填",
 }
 
 
@@ -30,6 +32,13 @@ def _human(message: str) -> str:
 def convert(data: dict[str, Any], type_: type[T]) -> tuple[T | None, list[FieldError]]:
     """Convert form values (strings; blanks dropped) to ``type_``; returns (value, errors)."""
     cleaned = {k: v for k, v in data.items() if not (isinstance(v, str) and v.strip() == "")}
+    missing = [
+        FieldError(f.name, "必填")
+        for f in msgspec.structs.fields(type_)  # type: ignore[arg-type]
+        if f.required and (f.name not in cleaned or cleaned[f.name] == [])
+    ]
+    if missing:
+        return None, missing
     try:
         return msgspec.convert(cleaned, type=type_, strict=False), []
     except msgspec.ValidationError as exc:
@@ -44,7 +53,8 @@ def errors_by_field(errors: list[FieldError]) -> dict[str, str]:
     """
     out: dict[str, str] = {}
     for e in errors:
+        message = e.message.split(" / ")[0]  # pages show the Chinese half of "中文 / English"
         parts = e.field.split(".")
         for i in range(len(parts), 0, -1):
-            out.setdefault(".".join(parts[:i]), e.message)
+            out.setdefault(".".join(parts[:i]), message)
     return out

@@ -54,9 +54,7 @@ def is_api(path: str) -> bool:
 class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
     """Bearer token on ``/api/*``, session cookie on pages; sets ``request.user`` to a Principal."""
 
-    async def authenticate_request(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         path = connection.scope["path"]
         if is_api(path):
             scheme, _, token = connection.headers.get("authorization", "").partition(" ")
@@ -129,7 +127,8 @@ def _validation_problem(exc: ValidationException) -> Response[dict[str, Any]]:
 
 def _page_error(request: Request[Any, Any, Any], status: int, title: str, detail: str) -> Response[Any]:
     if status == 401:
-        return Redirect(path="/login")
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(path="/login", query_params={"next": target} if request.method == "GET" else {})
     return Template(
         template_name="pages/error.html",
         status_code=status,

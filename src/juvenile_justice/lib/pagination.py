@@ -31,7 +31,7 @@ def decode_cursor(cursor: str | None) -> int | None:
             raise ValueError(cursor)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed.one("cursor", "not a cursor returned by this list") from None
+        raise ValidationFailed.one("cursor", "无效的分页标记 / not a cursor returned by this list") from None
 
 
 def check_limit(limit: int | None) -> int:
@@ -43,5 +43,5 @@ def check_limit(limit: int | None) -> int:
     if limit is None:
         return DEFAULT_LIMIT
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed.one("limit", f"between 1 and {MAX_LIMIT}")
+        raise ValidationFailed.one("limit", f"应在1至{MAX_LIMIT}之间 / between 1 and {MAX_LIMIT}")
     return limit

@@ -273,9 +273,7 @@ def _library_has(year: int) -> bool:
     return True
 
 
-def _validated(
-    year: int, holidays: Iterable[date], workdays: Iterable[date], *, where: str
-) -> ParsedCalendar:
+def _validated(year: int, holidays: Iterable[date], workdays: Iterable[date], *, where: str) -> ParsedCalendar:
     """Check one year's lists; ``where`` prefixes the error messages."""
     if isinstance(year, bool) or not isinstance(year, int) or not dt.MINYEAR <= year <= dt.MAXYEAR:
         raise ValueError(f"{where}: year must be an integer 1..9999")

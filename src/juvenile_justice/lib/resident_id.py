@@ -32,12 +32,9 @@ _MESSAGES: dict[str, str] = {
     "format": "公民身份号码前17位应为数字、末位为数字或X / the first 17 characters must be digits "
     "and the last a digit or X",
     "checksum": "公民身份号码校验码错误 / the check digit of the resident ID number is wrong",
-    "birth_date": "公民身份号码中的出生日期无效 / the birth date in the resident ID number "
-    "is not a real date",
-    "birth_future": "公民身份号码中的出生日期晚于当前日期 / the birth date in the resident ID number "
-    "is in the future",
-    "birth_too_early": "公民身份号码中的出生日期早于1900年 / the birth date in the resident ID number "
-    "is before 1900",
+    "birth_date": "公民身份号码中的出生日期无效 / the birth date in the resident ID number is not a real date",
+    "birth_future": "公民身份号码中的出生日期晚于当前日期 / the birth date in the resident ID number is in the future",
+    "birth_too_early": "公民身份号码中的出生日期早于1900年 / the birth date in the resident ID number is before 1900",
     "region": "公民身份号码中的行政区划代码无效或与出生年份不符 / the region code of the resident ID "
     "number is unknown or was not in use in the birth year",
 }

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
-from litestar.params import URLEncodedBody
+from litestar.params import QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from juvenile_justice.domain.accounts import service
@@ -15,6 +15,13 @@ from juvenile_justice.lib.http import SESSION_COOKIE
 from juvenile_justice.settings import get_settings
 
 Form = URLEncodedBody[dict[str, str]]
+
+
+def safe_next(value: str | None) -> str:
+    """A local path to return to after log-in (never another site: no ``//`` or scheme); else ``/cases``."""
+    if not value or len(value) >= 500 or not value.startswith("/") or value.startswith(("//", "/login")):
+        return "/cases"
+    return value if all(ch.isprintable() and ch != "\\" for ch in value) else "/cases"
 
 
 class AccountPages(Controller):
@@ -28,31 +35,35 @@ class AccountPages(Controller):
         return Redirect(path="/cases")
 
     @get("/login")
-    async def login_form(self) -> Template:
-        """The log-in form."""
-        return Template(template_name="pages/login.html", context={"error": None, "username": ""})
+    async def login_form(self, next_path: Annotated[str | None, QueryParameter(name="next")] = None) -> Template:
+        """The log-in form; ``next`` is the page to return to."""
+        return Template(
+            template_name="pages/login.html",
+            context={"error": None, "username": "", "next": safe_next(next_path)},
+        )
 
     @post("/login", status_code=200)
     async def login(self, request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
         """Check the credentials (same throttling as the API) and start a browser session."""
         username = str(data.get("username", ""))[:200]
+        target = safe_next(data.get("next"))
         try:
             issued = await service.log_in(username, str(data.get("password", ""))[:1000], "session")
         except TooManyAttempts:
             return Template(
                 template_name="pages/login.html",
                 status_code=429,
-                context={"error": "登录失败次数过多，请15分钟后再试。", "username": username},
+                context={"error": "登录失败次数过多，请15分钟后再试。", "username": username, "next": target},
             )
         except NotAuthenticated:
             return Template(
                 template_name="pages/login.html",
                 status_code=401,
-                context={"error": "用户名或密码错误。", "username": username},
+                context={"error": "用户名或密码错误。", "username": username, "next": target},
             )
         settings = get_settings()
         return Redirect(
-            path="/cases",
+            path=target,
             status_code=303,
             cookies=[
                 Cookie(

@@ -195,9 +195,7 @@ async def delete_expired_tokens(now: datetime) -> None:
 
 async def insert_attempt(username: str, now: datetime) -> int:
     """Record a log-in attempt; returns its sequence id."""
-    rows = await LoginAttempt.insert(LoginAttempt(username=username, attempted_at=now)).returning(
-        LoginAttempt.id
-    )
+    rows = await LoginAttempt.insert(LoginAttempt(username=username, attempted_at=now)).returning(LoginAttempt.id)
     return int(rows[0]["id"])
 
 
@@ -205,9 +203,7 @@ async def count_attempts_before(username: str, since: datetime, before_id: int) 
     """Attempts for ``username`` since ``since`` recorded before attempt ``before_id``."""
     return int(
         await LoginAttempt.count().where(
-            (LoginAttempt.username == username)
-            & (LoginAttempt.attempted_at > since)
-            & (LoginAttempt.id < before_id)
+            (LoginAttempt.username == username) & (LoginAttempt.attempted_at > since) & (LoginAttempt.id < before_id)
         )
     )
 

@@ -58,25 +58,17 @@ class CaseController(Controller):
         return await service.get_case(principal(request), case_id)
 
     @patch("/{case_id:int}", operation_id="UpdateCase", guards=[requires_roles("prosecutor")])
-    async def update_case(
-        self, request: Req, case_id: FromPath[int], data: JSONBody[s.CaseUpdate]
-    ) -> s.CaseOut:
+    async def update_case(self, request: Req, case_id: FromPath[int], data: JSONBody[s.CaseUpdate]) -> s.CaseOut:
         """Change title, dates or charges; send the ``version`` you read (stale → 409)."""
         return await service.update_case(principal(request), case_id, data)
 
-    @post(
-        "/{case_id:int}/assignments", operation_id="AssignProsecutor", guards=[requires_roles("prosecutor")]
-    )
-    async def assign(
-        self, request: Req, case_id: FromPath[int], data: JSONBody[s.AssignmentCreate]
-    ) -> s.AssignmentOut:
+    @post("/{case_id:int}/assignments", operation_id="AssignProsecutor", guards=[requires_roles("prosecutor")])
+    async def assign(self, request: Req, case_id: FromPath[int], data: JSONBody[s.AssignmentCreate]) -> s.AssignmentOut:
         """Assign another prosecutor of the unit to the case."""
         return await service.assign(principal(request), case_id, data)
 
     @post("/{case_id:int}/persons", operation_id="AddPerson", guards=[requires_roles("prosecutor")])
-    async def add_person(
-        self, request: Req, case_id: FromPath[int], data: JSONBody[s.PersonCreate]
-    ) -> s.PersonOut:
+    async def add_person(self, request: Req, case_id: FromPath[int], data: JSONBody[s.PersonCreate]) -> s.PersonOut:
         """Add a person (ID number checked; birth date and age at the offence derived)."""
         return await service.add_person(principal(request), case_id, data)
 
@@ -94,9 +86,7 @@ class CaseController(Controller):
         """Add a step to the case timeline."""
         return await service.add_step(principal(request), case_id, data)
 
-    @get(
-        "/{case_id:int}/steps", operation_id="ListSteps", guards=[requires_roles("prosecutor", "aid_officer")]
-    )
+    @get("/{case_id:int}/steps", operation_id="ListSteps", guards=[requires_roles("prosecutor", "aid_officer")])
     async def list_steps(self, request: Req, case_id: FromPath[int]) -> s.StepList:
         """The case timeline, oldest first."""
         return await service.list_steps(principal(request), case_id)

@@ -574,9 +574,7 @@ def _expand(pattern: str) -> tuple[str, frozenset[str]]:
             choices.append([part])
         else:
             alts = part.split("|")
-            choices.append(
-                ["、".join(c) for r in range(1, len(alts) + 1) for c in itertools.combinations(alts, r)]
-            )
+            choices.append(["、".join(c) for r in range(1, len(alts) + 1) for c in itertools.combinations(alts, r)])
     return canonical, frozenset("".join(combo) for combo in itertools.product(*choices))
 
 
@@ -624,9 +622,7 @@ def _cn_number(value: int) -> str:
     return text
 
 
-_CN_DIGITS: dict[str, int] = dict(
-    zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True)
-)
+_CN_DIGITS: dict[str, int] = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
 
 
 def _parse_cn_number(text: str) -> int | None:
@@ -752,9 +748,7 @@ def articles_for_crime(name: str, *, include_former: bool = False) -> tuple[str,
     """Article keys whose crime names (or selections of them) include ``name``, in legal order."""
     wanted = _norm_name(name)
     return tuple(
-        key
-        for key in _ARTICLES
-        if wanted in _ACCEPT[key] or (include_former and wanted in _ACCEPT_FORMER[key])
+        key for key in _ARTICLES if wanted in _ACCEPT[key] or (include_former and wanted in _ACCEPT_FORMER[key])
     )
 
 

@@ -139,12 +139,12 @@ async def _write(line: ImportLine, lookups: _Lookups) -> bool:
     """
     unit = await lookups.unit(line.unit)
     if unit is None or unit.kind != "procuratorate":
-        raise ValidationFailed.one("unit", "no procuratorate of this name")
+        raise ValidationFailed.one("unit", "没有这个检察院 / no procuratorate of this name")
     prosecutor_id = None
     if line.prosecutor:
         user = await lookups.user(line.prosecutor.strip().lower())
         if user is None or user.role != "prosecutor" or user.unit_id != unit.id:
-            raise ValidationFailed.one("prosecutor", "not a prosecutor of this unit")
+            raise ValidationFailed.one("prosecutor", "不是该院的检察官 / not a prosecutor of this unit")
         prosecutor_id = user.id
     title = rules.clean_text(line.title, "title")
     received = line.received_on or today_china()
@@ -167,7 +167,7 @@ async def _write(line: ImportLine, lookups: _Lookups) -> bool:
         seen: set[tuple[str, str]] = set()
         for i, person in enumerate(line.persons):
             if person.ref and person.ref in people:
-                raise ValidationFailed.one(f"persons.{i}.ref", "used twice in this line")
+                raise ValidationFailed.one(f"persons.{i}.ref", "在本行中重复 / used twice in this line")
             with _fields_under(f"persons.{i}"):
                 row = service.person_row(case, person)
             if (row["id_number"], row["role"]) in seen:
@@ -185,10 +185,13 @@ async def _write(line: ImportLine, lookups: _Lookups) -> bool:
         for i, d in enumerate(line.decisions):
             if d.kind in rules.WORKFLOW_ONLY_KINDS:
                 raise ValidationFailed.one(
-                    f"decisions.{i}.kind", "made only by the conditional non-prosecution workflow"
+                    f"decisions.{i}.kind",
+                    "须通过附条件不起诉程序作出 / made only by the conditional non-prosecution workflow",
                 )
             if d.person_ref not in people:
-                raise ValidationFailed.one(f"decisions.{i}.person_ref", "no person with this ref in the line")
+                raise ValidationFailed.one(
+                    f"decisions.{i}.person_ref", "本行中没有该人员 / no person with this ref in the line"
+                )
             person_id, role = people[d.person_ref]
             data = s.DecisionCreate(
                 person_id=person_id,

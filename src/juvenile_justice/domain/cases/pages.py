@@ -5,7 +5,6 @@ Forms post to the same services as the API; field errors are shown next to the f
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -14,6 +13,7 @@ from litestar.response import Redirect, Template
 
 from juvenile_justice.domain.cases import schemas as s
 from juvenile_justice.domain.cases import service
+from juvenile_justice.lib.clock import today_china
 from juvenile_justice.lib.errors import Conflict, FieldError, ValidationFailed
 from juvenile_justice.lib.forms import convert, errors_by_field
 from juvenile_justice.lib.http import principal, requires_roles
@@ -126,9 +126,7 @@ class CasePages(Controller):
                 return Redirect(path=f"/cases/{case.id}", status_code=303)
             except ValidationFailed as exc:
                 errors = exc.errors
-        return _page(
-            "case_new", request, status=422, form=data, errors=_fail(errors), rows=range(MAX_CHARGE_ROWS)
-        )
+        return _page("case_new", request, status=422, form=data, errors=_fail(errors), rows=range(MAX_CHARGE_ROWS))
 
     @get("/cases/{case_id:int}")
     async def case_detail(self, request: Req, case_id: FromPath[int]) -> Template:
@@ -139,9 +137,7 @@ class CasePages(Controller):
         steps = await service.list_steps(p, case_id)
         decisions = await service.list_decisions(p, case_id)
         names = {x.id: x.display_name for x in persons.items}
-        can_edit = p.role == "prosecutor" and (
-            p.username == case.case_prosecutor or p.username in case.assigned
-        )
+        can_edit = p.role == "prosecutor" and (p.username == case.case_prosecutor or p.username in case.assigned)
         return _page(
             "case_detail",
             request,
@@ -156,7 +152,7 @@ class CasePages(Controller):
     @get("/cases/{case_id:int}/persons/new", guards=[requires_roles("prosecutor")])
     async def new_person_form(self, request: Req, case_id: FromPath[int]) -> Template:
         """The add-person form."""
-        case = await service.get_case(principal(request), case_id)
+        case = await service.get_writable_case(principal(request), case_id)
         return _page("person_new", request, case=case, form={}, errors={})
 
     @post("/cases/{case_id:int}/persons/new", guards=[requires_roles("prosecutor")], status_code=200)
@@ -179,18 +175,14 @@ class CasePages(Controller):
     @get("/cases/{case_id:int}/steps/new", guards=[requires_roles("prosecutor")])
     async def new_step_form(self, request: Req, case_id: FromPath[int]) -> Template:
         """The add-step form."""
-        case = await service.get_case(principal(request), case_id)
-        return _page(
-            "step_new", request, case=case, form={"occurred_on": date.today().isoformat()}, errors={}
-        )
+        case = await service.get_writable_case(principal(request), case_id)
+        return _page("step_new", request, case=case, form={"occurred_on": today_china().isoformat()}, errors={})
 
     @post("/cases/{case_id:int}/steps/new", guards=[requires_roles("prosecutor")], status_code=200)
     async def add_step(self, request: Req, case_id: FromPath[int], data: Form) -> Template | Redirect:
         """Add the step, or show the form again with the errors."""
         p = principal(request)
-        payload, errors = convert(
-            {k: data.get(k, "") for k in ("kind", "occurred_on", "summary")}, s.StepCreate
-        )
+        payload, errors = convert({k: data.get(k, "") for k in ("kind", "occurred_on", "summary")}, s.StepCreate)
         if payload is not None:
             try:
                 await service.add_step(p, case_id, payload)

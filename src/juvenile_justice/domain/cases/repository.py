@@ -129,14 +129,12 @@ class CaseFilter:
 async def next_case_serial(unit_id: int, year: int) -> int:
     """The next case serial of a unit and year; atomic under concurrency (row lock on the counter)."""
     await db.fetch(
-        "INSERT INTO case_counter (unit, year, last_value) VALUES ({}, {}, 0) "
-        "ON CONFLICT (unit, year) DO NOTHING",
+        "INSERT INTO case_counter (unit, year, last_value) VALUES ({}, {}, 0) ON CONFLICT (unit, year) DO NOTHING",
         unit_id,
         year,
     )
     row = await db.fetch_one(
-        "UPDATE case_counter SET last_value = last_value + 1 WHERE unit = {} AND year = {} "
-        "RETURNING last_value",
+        "UPDATE case_counter SET last_value = last_value + 1 WHERE unit = {} AND year = {} RETURNING last_value",
         unit_id,
         year,
     )
@@ -297,9 +295,7 @@ async def case_ids_by_external(external_ids: list[str]) -> dict[str, int]:
     """Map of external id to case id for imported cases that exist."""
     if not external_ids:
         return {}
-    rows = await CaseFile.select(CaseFile.id, CaseFile.external_id).where(
-        CaseFile.external_id.is_in(external_ids)
-    )
+    rows = await CaseFile.select(CaseFile.id, CaseFile.external_id).where(CaseFile.external_id.is_in(external_ids))
     return {r["external_id"]: int(r["id"]) for r in rows}
 
 
@@ -368,9 +364,7 @@ async def update_person(person_id: int, version: int, values: dict[str, Any]) ->
 async def update_ages(case_id: int, ages: list[tuple[int, int | None, bool]]) -> None:
     """Store recomputed ages at the offence: (person id, age, minor)."""
     for person_id, age, minor in ages:
-        await Person.update({Person.age_at_offense: age, Person.minor_at_offense: minor}).where(
-            Person.id == person_id
-        )
+        await Person.update({Person.age_at_offense: age, Person.minor_at_offense: minor}).where(Person.id == person_id)
 
 
 async def persons_by_id_number(unit_id: int, id_number: str) -> list[tuple[PersonRecord, str]]:

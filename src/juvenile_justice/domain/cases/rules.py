@@ -24,6 +24,17 @@ MIN_LIABILITY_AGE = 14
 MIN_SPP_APPROVAL_AGE = 12
 """CL 17(3) (Amendment XI): 12–13 liable for the gravest crimes with SPP approval (核准追诉)."""
 
+SENTENCE_LABELS = {
+    "fixed_term": "有期徒刑",
+    "criminal_detention": "拘役",
+    "public_surveillance": "管制",
+    "fine_only": "单处罚金",
+    "exemption": "免予刑事处罚",
+    "life": "无期徒刑",
+    "death": "死刑",
+}
+"""Chinese names of the sentence kinds (刑罚种类)."""
+
 SENTENCE_MONTHS = {
     "fixed_term": (6, 300),  # CL 45: 6 months–15 years; CL 69: up to 25 years combined
     "criminal_detention": (1, 12),  # CL 42: 1–6 months; CL 69: up to 1 year combined
@@ -62,13 +73,16 @@ def check_case_dates(offense_date: date, received_on: date, today: date) -> None
         ValidationFailed: field ``offense_date`` or ``received_on``.
     """
     if offense_date < EARLIEST_OFFENSE:
-        raise ValidationFailed.one("offense_date", "must be on or after 1980-01-01 (Criminal Law in force)")
+        raise ValidationFailed.one(
+            "offense_date",
+            "不能早于1980年1月1日（刑法施行） / must be on or after 1980-01-01 (Criminal Law in force)",
+        )
     if offense_date > today:
-        raise ValidationFailed.one("offense_date", "must not be in the future")
+        raise ValidationFailed.one("offense_date", "不能晚于今天 / must not be in the future")
     if received_on < offense_date:
-        raise ValidationFailed.one("received_on", "must not be before the offence date")
+        raise ValidationFailed.one("received_on", "不能早于案发日期 / must not be before the offence date")
     if received_on > today:
-        raise ValidationFailed.one("received_on", "must not be in the future")
+        raise ValidationFailed.one("received_on", "不能晚于今天 / must not be in the future")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,19 +119,25 @@ def person_facts(
     except InvalidResidentId as exc:
         raise ValidationFailed.one("id_number", str(exc)) from None
     if rid.sex != gender:
-        raise ValidationFailed.one("gender", "does not agree with the ID number's sex digit")
+        raise ValidationFailed.one(
+            "gender", "与公民身份号码的性别位不一致 / does not agree with the ID number's sex digit"
+        )
     if rid.birth_date > offense_date:
         if role in ("suspect", "victim"):
-            raise ValidationFailed.one("id_number", "the birth date is after the offence date")
+            raise ValidationFailed.one("id_number", "出生日期晚于案发日期 / the birth date is after the offence date")
         return PersonFacts(rid.number, rid.birth_date, None, False)
     age = age_in_full_years(rid.birth_date, offense_date)
     if role == "suspect" and case_type == "juvenile_suspect":
         if age < MIN_SPP_APPROVAL_AGE:
-            raise ValidationFailed.one("id_number", "under 12 at the offence: no criminal liability (CL 17)")
+            raise ValidationFailed.one(
+                "id_number",
+                "行为时不满12周岁，不负刑事责任（刑法第17条） / under 12 at the offence: no criminal liability (CL 17)",
+            )
         if age < MIN_LIABILITY_AGE and not (spp_approval_document or "").strip():
             raise ValidationFailed.one(
                 "spp_approval_document",
-                "age 12–13 at the offence requires the SPP approval of prosecution (核准追诉) (R-GEN-1)",
+                "行为时12至14周岁，须有最高人民检察院核准追诉文书（刑法第17条第3款） / "
+                "age 12–13 at the offence requires the SPP approval of prosecution (R-GEN-1)",
             )
     return PersonFacts(rid.number, rid.birth_date, age, age < ADULT_AGE)
 
@@ -142,26 +162,32 @@ def check_decision(
         ValidationFailed: naming the field.
     """
     if person_role != "suspect":
-        raise ValidationFailed.one("person_id", "decisions concern a suspect of the case")
+        raise ValidationFailed.one("person_id", "决定只能针对本案犯罪嫌疑人 / decisions concern a suspect of the case")
     if decision_date < offense_date:
-        raise ValidationFailed.one("decision_date", "must not be before the offence date")
+        raise ValidationFailed.one("decision_date", "不能早于案发日期 / must not be before the offence date")
     if decision_date > today:
-        raise ValidationFailed.one("decision_date", "must not be in the future")
+        raise ValidationFailed.one("decision_date", "不能晚于今天 / must not be in the future")
     if effective_date is not None and effective_date < decision_date:
-        raise ValidationFailed.one("effective_date", "must not be before the decision date")
+        raise ValidationFailed.one("effective_date", "不能早于决定日期 / must not be before the decision date")
     if kind == "judgment":
         if sentence_kind is None:
-            raise ValidationFailed.one("sentence_kind", "a judgment needs its sentence kind")
+            raise ValidationFailed.one("sentence_kind", "判决须写明刑罚种类 / a judgment needs its sentence kind")
     elif sentence_kind is not None or sentence_months is not None:
-        raise ValidationFailed.one("sentence_kind", "only a judgment carries a sentence")
+        raise ValidationFailed.one("sentence_kind", "只有判决才有刑罚 / only a judgment carries a sentence")
     if sentence_kind in SENTENCE_MONTHS:
         low, high = SENTENCE_MONTHS[sentence_kind]
         if sentence_months is None:
-            raise ValidationFailed.one("sentence_months", f"required for {sentence_kind}")
+            raise ValidationFailed.one(
+                "sentence_months",
+                f"{SENTENCE_LABELS[sentence_kind]}须填写刑期（月） / required for {sentence_kind}",
+            )
         if not low <= sentence_months <= high:
-            raise ValidationFailed.one("sentence_months", f"{sentence_kind}: {low} to {high} months")
+            raise ValidationFailed.one(
+                "sentence_months",
+                f"{SENTENCE_LABELS[sentence_kind]}刑期为{low}至{high}个月 / {sentence_kind}: {low} to {high} months",
+            )
     elif sentence_months is not None:
-        raise ValidationFailed.one("sentence_months", f"not applicable to {sentence_kind}")
+        raise ValidationFailed.one("sentence_months", f"该刑罚不填刑期 / not applicable to {sentence_kind}")
 
 
 def clean_text(value: str, field: str) -> str:
@@ -172,7 +198,7 @@ def clean_text(value: str, field: str) -> str:
     """
     text = value.strip()
     if not text:
-        raise ValidationFailed.one(field, "must not be blank")
+        raise ValidationFailed.one(field, "必填 / must not be blank")
     if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text) or "\x7f" in text:
-        raise ValidationFailed.one(field, "must not contain control characters")
+        raise ValidationFailed.one(field, "不能含控制字符 / must not contain control characters")
     return text

@@ -32,7 +32,7 @@ READ_ROLES = frozenset({"prosecutor", "aid_officer"})
 async def _readable_case(p: Principal, case_id: int) -> repo.CaseRecord:
     case = await repo.case_by_id(case_id)
     if case is None or case.unit_id != p.unit_id or p.role not in READ_ROLES:
-        raise NotFound("no such case")
+        raise NotFound("案件不存在或不属于本单位 / no such case")
     return case
 
 
@@ -43,7 +43,7 @@ def _is_case_prosecutor(p: Principal, case: repo.CaseRecord) -> bool:
 async def _writable_case(p: Principal, case_id: int) -> repo.CaseRecord:
     case = await _readable_case(p, case_id)
     if not _is_case_prosecutor(p, case):
-        raise Forbidden("only the case's prosecutors may change this case")
+        raise Forbidden("只有本案承办检察官可以修改本案 / only the case's prosecutors may change this case")
     return case
 
 
@@ -52,9 +52,7 @@ def _charges_out(charges: tuple[tuple[str, str, int], ...]) -> list[s.ChargeOut]
     for name, article, chapter in charges:
         info = lookup_article(article)
         out.append(
-            s.ChargeOut(
-                name=name, article=article, chapter=chapter, chapter_title=info.chapter_title if info else ""
-            )
+            s.ChargeOut(name=name, article=article, chapter=chapter, chapter_title=info.chapter_title if info else "")
         )
     return out
 
@@ -183,9 +181,9 @@ async def create_case(p: Principal, data: s.CaseCreate) -> s.CaseOut:
         ValidationFailed: another unit named, unknown charge, impossible dates.
     """
     if p.role != "prosecutor":
-        raise Forbidden("only prosecutors open cases")
+        raise Forbidden("只有检察官可以新建案件 / only prosecutors open cases")
     if data.unit is not None and data.unit.strip() != p.unit_name:
-        raise ValidationFailed.one("unit", "must be your own unit")
+        raise ValidationFailed.one("unit", "只能是本单位 / must be your own unit")
     title = rules.clean_text(data.title, "title")
     received_on = data.received_on or today_china()
     rules.check_case_dates(data.offense_date, received_on, today_china())
@@ -203,6 +201,11 @@ async def create_case(p: Principal, data: s.CaseCreate) -> s.CaseOut:
             created_by=p.user_id,
         )
     return await get_case(p, case.id)
+
+
+async def get_writable_case(p: Principal, case_id: int) -> s.CaseOut:
+    """One case the user may change (its forms). Raises NotFound or Forbidden."""
+    return case_out(await _writable_case(p, case_id))
 
 
 async def get_case(p: Principal, case_id: int) -> s.CaseOut:
@@ -229,7 +232,7 @@ async def list_cases(
         ValidationFailed: bad ``limit`` or ``cursor``.
     """
     if p.role not in READ_ROLES:
-        raise Forbidden("this role reads no case lists")
+        raise Forbidden("该角色不能查看案件列表 / this role reads no case lists")
     size = check_limit(limit)
     before = decode_cursor(cursor)
     f = repo.CaseFilter(
@@ -283,7 +286,7 @@ async def update_case(p: Principal, case_id: int, data: s.CaseUpdate) -> s.CaseO
             charges = rules.check_charges([(c.name, c.article) for c in data.charges])
         if not await repo.update_case(case_id, data.version, values, now_utc()):
             raise Conflict(
-                "the case was changed by someone else: reload it and apply your change again",
+                "案件已被他人修改，请刷新后重试 / the case was changed by someone else: reload and apply again",
                 extra={"current_version": case.version},
             )
         if charges is not None:
@@ -308,7 +311,8 @@ async def _recompute_ages(case: repo.CaseRecord, offense: date) -> None:
             )
         except ValidationFailed as exc:
             raise ValidationFailed.one(
-                "offense_date", f"does not fit person {person.id}: {exc.errors[0].message}"
+                "offense_date",
+                f"与人员 {person.id} 不符 / does not fit person {person.id}: {exc.errors[0].message}",
             ) from None
         ages.append((person.id, facts.age_at_offense, facts.minor_at_offense))
     await repo.update_ages(case.id, ages)
@@ -324,12 +328,12 @@ async def assign(p: Principal, case_id: int, data: s.AssignmentCreate) -> s.Assi
     """
     case = await _readable_case(p, case_id)
     if not (_is_case_prosecutor(p, case) or (p.role == "prosecutor" and p.is_chief)):
-        raise Forbidden("only the case prosecutor or a chief prosecutor assigns")
+        raise Forbidden("只有承办检察官或检察长可以指派 / only the case prosecutor or a chief prosecutor assigns")
     user = await accounts_repo.user_by_username(data.username.strip().lower())
     if user is None or user.role != "prosecutor" or user.unit_id != case.unit_id or not user.active:
-        raise ValidationFailed.one("username", "not a prosecutor of this case's unit")
+        raise ValidationFailed.one("username", "不是本案承办单位的检察官 / not a prosecutor of this case's unit")
     if user.id in case.prosecutor_ids():
-        raise Conflict("already a prosecutor of this case")
+        raise Conflict("已是本案承办检察官 / already a prosecutor of this case")
     now = now_utc()
     async with db.transaction():
         await repo.insert_assignment(case_id, user.id, now)
@@ -380,7 +384,7 @@ def person_row(case: repo.CaseRecord, data: s.PersonCreate) -> dict[str, Any]:
     }
 
 
-DUPLICATE_PERSON = "this person already has this role in the case"
+DUPLICATE_PERSON = "该人员已以此身份列入本案 / this person already has this role in the case"
 
 
 async def insert_person(case: repo.CaseRecord, data: s.PersonCreate) -> int:
@@ -406,11 +410,11 @@ async def list_persons(p: Principal, case_id: int) -> s.PersonList:
 async def _readable_person(p: Principal, person_id: int) -> tuple[repo.PersonRecord, repo.CaseRecord]:
     person = await repo.person_by_id(person_id)
     if person is None:
-        raise NotFound("no such person")
+        raise NotFound("人员不存在 / no such person")
     try:
         case = await _readable_case(p, person.case_id)
     except NotFound:
-        raise NotFound("no such person") from None
+        raise NotFound("人员不存在 / no such person") from None
     return person, case
 
 
@@ -430,7 +434,7 @@ async def update_person(p: Principal, person_id: int, data: s.PersonUpdate) -> s
     async with db.transaction():
         person, case = await _readable_person(p, person_id)
         if not _is_case_prosecutor(p, case):
-            raise Forbidden("only the case's prosecutors may change this person")
+            raise Forbidden("只有本案承办检察官可以修改 / only the case's prosecutors may change this person")
         values: dict[str, Any] = {}
         for field in ("phone", "address", "spp_approval_document"):
             value = getattr(data, field)
@@ -448,7 +452,7 @@ async def update_person(p: Principal, person_id: int, data: s.PersonUpdate) -> s
             )
         if not await repo.update_person(person_id, data.version, values):
             raise Conflict(
-                "the person was changed by someone else: reload and apply your change again",
+                "人员信息已被他人修改，请刷新后重试 / the person was changed by someone else: reload and apply again",
                 extra={"current_version": person.version},
             )
         updated = await repo.person_by_id(person_id)
@@ -464,7 +468,7 @@ async def lookup_persons(p: Principal, data: s.LookupIn) -> s.LookupOut:
         ValidationFailed: not a valid resident ID number.
     """
     if p.role != "prosecutor":
-        raise Forbidden("only prosecutors search persons")
+        raise Forbidden("只有检察官可以查询人员 / only prosecutors search persons")
     from juvenile_justice.lib.resident_id import InvalidResidentId, parse_resident_id
 
     try:
@@ -507,9 +511,9 @@ def step_row(
     kind = rules.clean_text(kind, "kind")
     summary = rules.clean_text(summary, "summary")
     if occurred_on < case.offense_date:
-        raise ValidationFailed.one("occurred_on", "must not be before the offence date")
+        raise ValidationFailed.one("occurred_on", "不能早于案发日期 / must not be before the offence date")
     if occurred_on > today_china():
-        raise ValidationFailed.one("occurred_on", "must not be in the future")
+        raise ValidationFailed.one("occurred_on", "不能晚于今天 / must not be in the future")
     return {
         "case_file": case.id,
         "kind": kind,
@@ -546,7 +550,9 @@ async def add_decision(p: Principal, case_id: int, data: s.DecisionCreate) -> s.
         ValidationFailed: person not a suspect of this case, inconsistent sentence, bad dates.
     """
     if data.kind in rules.WORKFLOW_ONLY_KINDS:
-        raise Conflict("conditional non-prosecution decisions are made by its workflow, not here")
+        raise Conflict(
+            "附条件不起诉决定须通过其程序作出 / conditional non-prosecution decisions are made by its workflow"
+        )
     async with db.transaction():
         case = await _writable_case(p, case_id)
         record = await insert_decision(case, data, p.user_id)
@@ -582,12 +588,10 @@ def decision_row(
     }
 
 
-DUPLICATE_DECISION = "this decision is already recorded"
+DUPLICATE_DECISION = "该决定已记录 / this decision is already recorded"
 
 
-async def insert_decision(
-    case: repo.CaseRecord, data: s.DecisionCreate, created_by: int | None
-) -> repo.DecisionRecord:
+async def insert_decision(case: repo.CaseRecord, data: s.DecisionCreate, created_by: int | None) -> repo.DecisionRecord:
     """Validate and insert a decision (caller holds the transaction).
 
     Raises:
@@ -596,7 +600,7 @@ async def insert_decision(
     """
     person = await repo.person_by_id(data.person_id)
     if person is None or person.case_id != case.id:
-        raise ValidationFailed.one("person_id", "no such person in this case")
+        raise ValidationFailed.one("person_id", "本案中没有该人员 / no such person in this case")
     row = decision_row(case, person.id, person.role, data, created_by)
     if await repo.decision_exists(case.id, person.id, row["kind"], row["document_number"]):
         raise Conflict(DUPLICATE_DECISION)

@@ -152,9 +152,7 @@ JUVENILE_CHARGES: tuple[Charge, ...] = (
 VICTIM_CHARGES: tuple[Charge, ...] = (
     Charge("强奸罪", "236", 30, (36, 150), _FT, victim_ages=(6, 17), sexual=True),
     Charge("猥亵儿童罪", "237", 24, (12, 84), _FT, victim_ages=(3, 13), sexual=True),
-    Charge(
-        "强制猥亵、侮辱罪", "237", 6, (8, 60), (0.9, 0.1, 0.0, 0.0, 0.0), victim_ages=(14, 17), sexual=True
-    ),
+    Charge("强制猥亵、侮辱罪", "237", 6, (8, 60), (0.9, 0.1, 0.0, 0.0, 0.0), victim_ages=(14, 17), sexual=True),
     Charge("故意伤害罪", "234", 9, (6, 60), (0.70, 0.20, 0.05, 0.0, 0.05), lenient=True, victim_ages=(3, 17)),
     Charge("抢劫罪", "263", 5, (36, 120), _FT, victim_ages=(8, 17), group=1.5),
     Charge(
@@ -428,9 +426,7 @@ class _People:
             phone=self.phone() if age >= 14 and self.rng.random() < 0.85 else None,
         )
 
-    def with_guardian(
-        self, persons: list[PersonPlan], minor: PersonPlan, age: int, on: date, county: County
-    ) -> None:
+    def with_guardian(self, persons: list[PersonPlan], minor: PersonPlan, age: int, on: date, county: County) -> None:
         """Append ``minor`` and a parent acting as legal representative (30-60 years old)."""
         father = self.rng.random() < 0.65
         parent = self.person(
@@ -594,11 +590,7 @@ def _decide(rng: random.Random, plans: list[CasePlan]) -> None:
     def decided(plan: CasePlan, p: PersonPlan) -> bool:
         return plan.review_decision_on is not None and p.decision("arrest_approved") is None
 
-    np_pool = [
-        (c, p)
-        for c, p in juveniles
-        if c.case_type == "juvenile_suspect" and c.charge.lenient and decided(c, p)
-    ]
+    np_pool = [(c, p) for c, p in juveniles if c.case_type == "juvenile_suspect" and c.charge.lenient and decided(c, p)]
     if len(np_pool) < NON_PROSECUTED_JUVENILES:
         raise RuntimeError(f"only {len(np_pool)} juveniles eligible for non-prosecution")
     chosen = rng.sample(np_pool, NON_PROSECUTED_JUVENILES)
@@ -629,19 +621,13 @@ def _judge(rng: random.Random, plan: CasePlan, p: PersonPlan) -> None:
     assert plan.judgment_on is not None
     juvenile = age_on(p.birth_date, plan.offense_date) < 18
     if not juvenile and rng.random() < 0.003:
-        p.decisions.append(
-            DecisionPlan("acquittal", plan.judgment_on, plan.court, plan.judgment_effective_on)
-        )
+        p.decisions.append(DecisionPlan("acquittal", plan.judgment_on, plan.court, plan.judgment_effective_on))
         return
     kind, months = _sentence(rng, plan.charge, juvenile and plan.case_type == "juvenile_victim")
-    p.decisions.append(
-        DecisionPlan("judgment", plan.judgment_on, plan.court, plan.judgment_effective_on, kind, months)
-    )
+    p.decisions.append(DecisionPlan("judgment", plan.judgment_on, plan.court, plan.judgment_effective_on, kind, months))
 
 
-def _plan_measures(
-    rng: random.Random, juveniles: list[tuple[CasePlan, PersonPlan]], non_prosecuted: set[int]
-) -> None:
+def _plan_measures(rng: random.Random, juveniles: list[tuple[CasePlan, PersonPlan]], non_prosecuted: set[int]) -> None:
     """Sealing, social investigations and psychological services for juvenile suspects."""
 
     def sealable(p: PersonPlan) -> bool:
@@ -751,9 +737,7 @@ def to_import_line(plan: CasePlan) -> dict[str, Any]:
                 "summary": "受理移送审查起诉，告知诉讼权利并通知法定代理人到场",
             }
         )
-    decisions = [
-        _decision_dict(p.ref, d) for p in suspects for d in p.decisions if d.kind in EMITTED_DECISIONS
-    ]
+    decisions = [_decision_dict(p.ref, d) for p in suspects for d in p.decisions if d.kind in EMITTED_DECISIONS]
     decisions.sort(key=lambda d: d["decision_date"])
     return {
         "external_id": plan.external_id,

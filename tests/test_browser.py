@@ -1,0 +1,465 @@
+"""End-to-end browser tests: headless Chromium (Debian's, via Playwright's sync API) against a live server.
+
+One browser per module, owned by a worker thread (see :class:`BrowserThread` for why); every test
+gets a fresh browser context, so no cookies carry over. Seed data is created on pytest-asyncio's
+loop before the test body starts: users with the account service, cases, people and steps with the
+HTTP API of ``live_server``. Each test then submits a scenario ``f(page, seed)`` to the browser thread.
+Screenshots go to ``/tmp/shots`` (``failure-<scenario>.png`` when a scenario fails).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Playwright, expect, sync_playwright
+
+from helpers import OTHER_PROCURATORATE, PASSWORD, PROSECUTORATE, auth, make_user, resident_id
+from juvenile_justice.domain.accounts import service as accounts
+from juvenile_justice.lib.clock import today_china
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+SHOTS = Path("/tmp/shots")  # noqa: S108 - screenshots for people to look at, nothing secret
+T = TypeVar("T")
+CALL_TIMEOUT_S = 180
+"""Upper bound for one scenario on the browser thread (Playwright's own timeouts are 5-10 s)."""
+Browse = Callable[..., None]
+"""``browse(scenario, *args)``: run ``scenario(page, *args)`` in a fresh context on the browser thread."""
+
+THEFT = {
+    "case_type": "juvenile_suspect",
+    "title": "张某某盗窃案",
+    "offense_date": "2021-03-02",
+    "received_on": "2021-03-10",
+    "charges": [{"name": "盗窃罪", "article": "264"}],
+}
+ROBBERY = {
+    "case_type": "juvenile_victim",
+    "title": "李某某抢劫案",
+    "offense_date": "2021-04-01",
+    "received_on": "2021-04-08",
+    "charges": [{"name": "抢劫罪", "article": "263"}],
+}
+SUSPECT_NAME = "欧阳娜娜"
+SUSPECT_ID = resident_id(date(2005, 6, 1), male=False)  # 15 at the offence
+
+
+@dataclass(frozen=True)
+class Seed:
+    """What the ``seed`` fixture created."""
+
+    theft: dict
+    robbery: dict
+    other_unit_case: dict
+
+
+class BrowserThread:
+    """Playwright's sync API on a thread of its own.
+
+    Between sync calls Playwright marks its private event loop as *running* on the calling thread
+    (playwright/_impl/_greenlets.py), and pytest-asyncio then refuses to run any async fixture on
+    that thread ("Runner.run() cannot be called from a running event loop"). So Playwright lives on
+    one worker thread for the module, and each test's browser steps are submitted to that thread.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="playwright")
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the Playwright thread; its exceptions are re-raised here."""
+        return self._pool.submit(fn, *args).result(timeout=CALL_TIMEOUT_S)
+
+    def start(self) -> None:
+        def launch() -> None:
+            self._playwright = sync_playwright().start()
+            self._browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+        self.call(launch)
+
+    def stop(self) -> None:
+        def close() -> None:
+            if self._browser is not None:
+                self._browser.close()
+            if self._playwright is not None:
+                self._playwright.stop()
+
+        try:
+            self.call(close)
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def in_new_page(self, base_url: str, scenario: Callable[..., None], *args: Any) -> None:
+        """Run ``scenario(page, *args)`` in a fresh context (no cookies) on the Playwright thread.
+
+        Console errors and uncaught page errors fail the test; on failure a screenshot is saved
+        to /tmp/shots/failure-<scenario>.png.
+        """
+
+        def run() -> None:
+            assert self._browser is not None
+            context = self._browser.new_context(
+                base_url=base_url, locale="zh-CN", viewport={"width": 1200, "height": 800}
+            )
+            context.set_default_timeout(10_000)
+            page = context.new_page()
+            problems: list[str] = []
+
+            def on_console(msg: ConsoleMessage) -> None:
+                if msg.type == "error" and not _expected_status_error(msg):
+                    problems.append(f"console error: {msg.text} ({msg.location.get('url')})")
+
+            page.on("console", on_console)
+            page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+            try:
+                scenario(page, *args)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    shot(page, f"failure-{scenario.__name__}")
+                raise
+            finally:
+                context.close()
+            assert problems == [], problems
+
+        self.call(run)
+
+
+def _expected_status_error(msg: ConsoleMessage) -> bool:
+    """Chromium logs every 4xx document as a console error; the tests check those statuses themselves."""
+    return msg.text.startswith("Failed to load resource: the server responded with a status of 4")
+
+
+@pytest.fixture(scope="module")
+def browser_thread() -> Iterator[BrowserThread]:
+    """One headless Chromium for the whole module, owned by its own thread."""
+    bt = BrowserThread()
+    bt.start()
+    try:
+        yield bt
+    finally:
+        bt.stop()
+
+
+@pytest.fixture
+def browse(browser_thread: BrowserThread, live_server: str) -> Browse:
+    """``browse(scenario, *args)`` runs ``scenario(page, *args)`` in a fresh browser context."""
+    return functools.partial(browser_thread.in_new_page, live_server)
+
+
+@pytest.fixture
+async def seed(clean_tables: None, live_server: str) -> Seed:
+    """Users pro1, pro2 (任城区), pro_qf (曲阜); three cases, the theft case with a suspect and a step."""
+    await make_user("pro1", "prosecutor")
+    await make_user("pro2", "prosecutor")
+    await make_user("pro_qf", "prosecutor", OTHER_PROCURATORATE)
+    await accounts.set_unit(PROSECUTORATE, doc_prefix="任检未")
+    async with httpx.AsyncClient(base_url=live_server, timeout=10) as c:
+        pro1, pro_qf = await auth(c, "pro1"), await auth(c, "pro_qf")
+
+        async def post(path: str, body: dict, headers: dict[str, str]) -> dict:
+            r = await c.post(path, json=body, headers=headers)
+            assert r.status_code == 201, r.text
+            return r.json()
+
+        theft = await post("/api/cases", THEFT, pro1)
+        robbery = await post("/api/cases", ROBBERY, pro1)
+        other = await post("/api/cases", {**THEFT, "title": "孔某某盗窃案"}, pro_qf)
+        await post(
+            f"/api/cases/{theft['id']}/persons",
+            {"role": "suspect", "name": SUSPECT_NAME, "gender": "female", "id_number": SUSPECT_ID},
+            pro1,
+        )
+        await post(
+            f"/api/cases/{theft['id']}/steps",
+            {"kind": "受理", "occurred_on": "2021-03-10", "summary": "公安机关移送审查逮捕"},
+            pro1,
+        )
+    return Seed(theft=theft, robbery=robbery, other_unit_case=other)
+
+
+def shot(page: Page, name: str) -> None:
+    """A full-page screenshot to /tmp/shots/<name>.png."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Use the real log-in form."""
+    page.goto("/login")
+    page.get_by_label("用户名", exact=True).fill(username)
+    page.get_by_label("密码", exact=True).fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+def field_error(page: Page, field: str) -> Locator:
+    """The error shown for ``field`` (ids may contain dots, so match the attribute)."""
+    return page.locator(f'[id="error-{field}"]')
+
+
+def case_rows(page: Page) -> Locator:
+    """The case list's data rows (links to cases)."""
+    return page.locator("table.list tbody tr").filter(has=page.locator("a.case-link"))
+
+
+def prosecutor_works_a_case(page: Page, seed: Seed) -> None:
+    """Log in, filter the list, open a case, add a step (invalid twice, then valid)."""
+    theft, robbery = seed.theft, seed.robbery
+    log_in(page, "pro1")
+    expect(page).to_have_url(re.compile(r"/cases$"))
+    expect(page.get_by_role("heading", name="案件列表")).to_be_visible()
+    expect(page.locator("header .who")).to_have_text(f"{PROSECUTORATE} · pro1")
+    expect(case_rows(page)).to_have_count(2)  # the other unit's case is not listed
+    expect(case_rows(page).first).to_contain_text("任检未受〔2021〕2号")  # newest first
+    expect(page.get_by_text("孔某某盗窃案")).to_have_count(0)
+    shot(page, "case_list")
+
+    # filter by charge, then by case type
+    page.get_by_label("罪名", exact=True).fill("抢劫罪")
+    page.get_by_role("button", name="筛选").click()
+    expect(page).to_have_url(re.compile(r"charge=%E6%8A%A2%E5%8A%AB%E7%BD%AA"))
+    expect(case_rows(page)).to_have_count(1)
+    expect(case_rows(page).first).to_contain_text(robbery["case_number"])
+    expect(case_rows(page).first).to_contain_text("侵害未成年人犯罪")
+    expect(page.get_by_label("罪名", exact=True)).to_have_value("抢劫罪")  # the filter is kept
+    page.get_by_label("罪名", exact=True).fill("")
+    page.get_by_label("案件类型").select_option("juvenile_suspect")
+    page.get_by_role("button", name="筛选").click()
+    expect(case_rows(page)).to_have_count(1)
+    expect(page.get_by_label("案件类型")).to_have_value("juvenile_suspect")
+    row = case_rows(page).first
+    expect(row).to_contain_text("张某某盗窃案")
+    expect(row).to_contain_text("盗窃罪")
+    page.get_by_label("案件名称或案号").fill("没有这个案件")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.get_by_text("没有符合条件的案件。")).to_be_visible()
+    page.get_by_label("案件名称或案号").fill("盗窃")
+    page.get_by_role("button", name="筛选").click()
+
+    # the detail page: case facts, the suspect in full (case prosecutor), the timeline
+    page.get_by_role("link", name=theft["case_number"]).click()
+    expect(page).to_have_url(re.compile(rf"/cases/{theft['id']}$"))
+    expect(page.locator("#case-title")).to_have_text("张某某盗窃案")
+    expect(page.locator("#case-number")).to_have_text(theft["case_number"])
+    expect(page.locator("dl.facts")).to_contain_text("盗窃罪（刑法第264条")
+    expect(page.locator("dl.facts")).to_contain_text("2021-03-02")
+    persons = page.locator("#persons tbody tr")
+    expect(persons).to_have_count(1)
+    expect(persons.first).to_contain_text("犯罪嫌疑人")
+    expect(persons.first).to_contain_text(SUSPECT_NAME)
+    expect(persons.first).to_contain_text(SUSPECT_ID)
+    expect(persons.first).to_contain_text("2005-06-01")
+    expect(persons.first.locator("td").nth(4)).to_have_text("15")
+    timeline = page.locator("#timeline li")
+    expect(timeline).to_have_count(1)
+    expect(timeline.first).to_contain_text("公安机关移送审查逮捕")
+    shot(page, "case_detail")
+
+    # add a step: blank summary first
+    page.get_by_role("link", name="添加步骤").click()
+    expect(page).to_have_url(re.compile(rf"/cases/{theft['id']}/steps/new$"))
+    # defaults to today; pages.py uses date.today() (server zone), the service today_china(): accept both
+    today = re.compile(f"^({today_china().isoformat()}|{date.today().isoformat()})$")
+    expect(page.get_by_label("日期")).to_have_value(today)
+    page.get_by_label("步骤").fill("讯问")
+    page.get_by_label("日期").fill("2021-03-12")
+    page.get_by_role("button", name="保存").click()
+    err = field_error(page, "summary")
+    expect(err).to_be_visible()
+    expect(page.locator("#summary + .field-error")).to_have_id("error-summary")  # right after the field
+    expect(page.get_by_label("步骤")).to_have_value("讯问")  # typed values are kept
+    expect(page.get_by_label("日期")).to_have_value("2021-03-12")
+
+    # then a date before the offence
+    page.get_by_label("摘要", exact=False).fill("第一次讯问，法定代理人到场")
+    page.get_by_label("日期").fill("2021-02-01")
+    page.get_by_role("button", name="保存").click()
+    expect(field_error(page, "occurred_on")).to_be_visible()
+    expect(page.locator("#occurred_on + .field-error")).to_have_id("error-occurred_on")
+    expect(field_error(page, "summary")).to_have_count(0)
+    expect(page.get_by_label("摘要", exact=False)).to_have_value("第一次讯问，法定代理人到场")
+    shot(page, "step_error")
+
+    # and a valid step
+    page.get_by_label("日期").fill("2021-03-12")
+    page.get_by_role("button", name="保存").click()
+    expect(page).to_have_url(re.compile(rf"/cases/{theft['id']}$"))
+    expect(timeline).to_have_count(2)
+    expect(timeline.nth(1)).to_contain_text("2021-03-12")
+    expect(timeline.nth(1)).to_contain_text("讯问")
+    expect(timeline.nth(1)).to_contain_text("第一次讯问，法定代理人到场")
+    shot(page, "case_detail_after_step")
+
+
+def new_case_with_a_bad_charge_keeps_the_values(page: Page, seed: Seed) -> None:
+    """A charge the Criminal Law table does not know: error on that charge row, values kept; then fixed."""
+    log_in(page, "pro1")
+    page.get_by_role("link", name="新建案件").click()
+    expect(page).to_have_url(re.compile(r"/cases/new$"))
+    page.get_by_label("案件类型").select_option("juvenile_suspect")
+    page.get_by_label("案件名称", exact=False).fill("王某某故意伤害案")
+    page.get_by_label("案发日期").fill("2022-05-03")
+    page.get_by_label("受理日期", exact=False).fill("2022-05-20")
+    page.locator("#charge_name_0").fill("故意伤害罪")
+    page.locator("#charge_article_0").fill("234")
+    page.locator("#charge_name_1").fill("盗窃罪")
+    page.locator("#charge_article_1").fill("999")
+    page.get_by_role("button", name="保存").click()
+
+    err = field_error(page, "charges.1")
+    expect(err).to_be_visible()
+    expect(err).to_contain_text("999")
+    row = page.locator("fieldset .row").filter(has=page.locator("#charge_article_1"))
+    expect(row.locator(".field-error")).to_have_count(1)  # next to the bad row, not elsewhere
+    expect(page.locator(".field-error")).to_have_count(1)
+    for selector, value in [
+        ("#title", "王某某故意伤害案"),
+        ("#offense_date", "2022-05-03"),
+        ("#received_on", "2022-05-20"),
+        ("#charge_name_0", "故意伤害罪"),
+        ("#charge_article_0", "234"),
+        ("#charge_name_1", "盗窃罪"),
+        ("#charge_article_1", "999"),
+        ("#case_type", "juvenile_suspect"),
+    ]:
+        expect(page.locator(selector)).to_have_value(value)
+    shot(page, "case_new_error")
+
+    page.locator("#charge_article_1").fill("264")
+    page.get_by_role("button", name="保存").click()
+    expect(page).to_have_url(re.compile(r"/cases/\d+$"))
+    expect(page.locator("#case-title")).to_have_text("王某某故意伤害案")
+    expect(page.locator("dl.facts")).to_contain_text("故意伤害罪（刑法第234条")
+    expect(page.locator("dl.facts")).to_contain_text("盗窃罪（刑法第264条")
+
+
+def log_out_ends_the_session(page: Page, seed: Seed) -> None:
+    """退出 returns to /login; the case list then redirects to /login."""
+    log_in(page, "pro1")
+    expect(page).to_have_url(re.compile(r"/cases$"))
+    page.get_by_role("button", name="退出").click()
+    expect(page).to_have_url(re.compile(r"/login(\?next=[^&]*)?$"))
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+    response = page.goto("/cases")
+    assert response is not None
+    expect(page).to_have_url(re.compile(r"/login(\?next=[^&]*)?$"))
+    page.goto(f"/cases/{seed.theft['id']}")
+    expect(page).to_have_url(re.compile(r"/login(\?next=[^&]*)?$"))
+    assert not [c for c in page.context.cookies() if c["name"] == "jj_session" and c["value"]]
+
+
+def wrong_password_shows_the_error(page: Page, seed: Seed) -> None:
+    """The message is shown on the form, the user name is kept, no session is started."""
+    log_in(page, "pro1", "not-the-password")
+    expect(page).to_have_url(re.compile(r"/login(\?next=[^&]*)?$"))
+    expect(page.get_by_role("alert")).to_have_text("用户名或密码错误。")
+    expect(page.get_by_label("用户名", exact=True)).to_have_value("pro1")
+    expect(page.get_by_label("密码", exact=True)).to_have_value("")
+    shot(page, "login_error")
+    page.goto("/cases")
+    expect(page).to_have_url(re.compile(r"/login(\?next=[^&]*)?$"))
+
+
+def colleague_sees_masked_names_and_other_units_case_is_404(page: Page, seed: Seed) -> None:
+    """A same-unit prosecutor not on the case: masked name, no ID, no edits. Another unit's case: 404."""
+    log_in(page, "pro2")
+    page.get_by_role("link", name=seed.theft["case_number"]).click()
+    persons = page.locator("#persons tbody tr")
+    expect(persons.first).to_contain_text("欧阳某某")
+    expect(page.locator("#persons")).not_to_contain_text(SUSPECT_NAME)
+    expect(page.locator("#persons")).not_to_contain_text(SUSPECT_ID)
+    expect(page.get_by_role("link", name="添加步骤")).to_have_count(0)
+    expect(page.get_by_role("link", name="添加人员")).to_have_count(0)
+    page.get_by_role("link", name="案件列表").click()
+    page.get_by_label("我承办的").check()
+    page.get_by_role("button", name="筛选").click()
+    expect(page).to_have_url(re.compile(r"mine=1"))
+    expect(page.get_by_text("没有符合条件的案件。")).to_be_visible()
+    expect(page.get_by_label("我承办的")).to_be_checked()
+    # typing the form's URL does not let a colleague add a step: the form itself is refused
+    response = page.goto(f"/cases/{seed.theft['id']}/steps/new")
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("403 · 无权访问")
+    shot(page, "forbidden")
+    page.goto(f"/cases/{seed.theft['id']}")
+    expect(page.locator("#timeline li")).to_have_count(1)
+
+    response = page.goto(f"/cases/{seed.other_unit_case['id']}")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("404 · 未找到")
+    expect(page.get_by_text("孔某某盗窃案")).to_have_count(0)
+    expect(page.get_by_role("link", name="返回案件列表")).to_be_visible()
+    shot(page, "not_found")
+
+
+def colleague_cannot_open_the_step_form(page: Page, seed: Seed) -> None:
+    """The add-step form itself should be refused to a prosecutor who may not change the case."""
+    log_in(page, "pro2")
+    response = page.goto(f"/cases/{seed.theft['id']}/steps/new")
+    assert response is not None and response.status == 403
+
+
+def back_after_log_out_shows_no_personal_data(page: Page, seed: Seed) -> None:
+    """After 退出, the browser's Back button must not bring the suspect's name and ID number back."""
+    log_in(page, "pro1")
+    page.goto(f"/cases/{seed.theft['id']}")
+    expect(page.locator("#persons")).to_contain_text(SUSPECT_ID)
+    page.get_by_role("button", name="退出").click()
+    expect(page).to_have_url(re.compile(r"/login(\?next=[^&]*)?$"))
+    page.go_back()
+    page.wait_for_load_state()
+    expect(page.locator("body")).not_to_contain_text(SUSPECT_ID, timeout=1_000)
+    expect(page.locator("body")).not_to_contain_text(SUSPECT_NAME, timeout=1_000)
+
+
+# The tests: pytest (and pytest-asyncio's seed fixture) on the main thread, the browser on its own.
+
+
+def test_prosecutor_works_a_case(browse: Browse, seed: Seed) -> None:
+    browse(prosecutor_works_a_case, seed)
+
+
+def test_new_case_with_a_bad_charge_keeps_the_values(browse: Browse, seed: Seed) -> None:
+    browse(new_case_with_a_bad_charge_keeps_the_values, seed)
+
+
+def test_log_out_ends_the_session(browse: Browse, seed: Seed) -> None:
+    browse(log_out_ends_the_session, seed)
+
+
+def test_wrong_password_shows_the_error(browse: Browse, seed: Seed) -> None:
+    browse(wrong_password_shows_the_error, seed)
+
+
+def test_colleague_sees_masked_names_and_other_units_case_is_404(browse: Browse, seed: Seed) -> None:
+    browse(colleague_sees_masked_names_and_other_units_case_is_404, seed)
+
+
+def test_colleague_cannot_open_the_step_form(browse: Browse, seed: Seed) -> None:
+    browse(colleague_cannot_open_the_step_form, seed)
+
+
+def test_back_after_log_out_shows_no_personal_data(browse: Browse, seed: Seed) -> None:
+    browse(back_after_log_out_shows_no_personal_data, seed)
