@@ -84,9 +84,7 @@ async def test_unknown_charge_is_refused(
         ("[]", 422),
     ],
 )
-async def test_malformed_bodies(
-    client: httpx.AsyncClient, pro: dict[str, str], body: str, status: int
-) -> None:
+async def test_malformed_bodies(client: httpx.AsyncClient, pro: dict[str, str], body: str, status: int) -> None:
     r = await client.post("/api/cases", content=body, headers={**pro, "content-type": "application/json"})
     assert r.status_code == status, r.text
     problem = r.json()
@@ -178,9 +176,7 @@ async def test_optimistic_locking(client: httpx.AsyncClient, pro: dict[str, str]
     assert r.status_code == 200 and r.json()["version"] == 2
     stale = await client.patch(f"/api/cases/{case['id']}", json={"version": 1, "title": "x某某"}, headers=pro)
     assert stale.status_code == 409
-    assert (await client.get(f"/api/cases/{case['id']}", headers=pro)).json()[
-        "title"
-    ] == "张某某盗窃案（并案）"
+    assert (await client.get(f"/api/cases/{case['id']}", headers=pro)).json()["title"] == "张某某盗窃案（并案）"
 
 
 async def test_person_age_and_masking(client: httpx.AsyncClient, pro: dict[str, str]) -> None:
@@ -241,13 +237,9 @@ async def test_r_gen_1_age_12_13_needs_spp_approval(client: httpx.AsyncClient, p
         ({"role": "boss"}, "role"),
     ],
 )
-async def test_person_validation(
-    client: httpx.AsyncClient, pro: dict[str, str], over: dict, field: str
-) -> None:
+async def test_person_validation(client: httpx.AsyncClient, pro: dict[str, str], over: dict, field: str) -> None:
     case = await new_case(client, pro)
-    r = await client.post(
-        f"/api/cases/{case['id']}/persons", json=person(date(2004, 1, 1), **over), headers=pro
-    )
+    r = await client.post(f"/api/cases/{case['id']}/persons", json=person(date(2004, 1, 1), **over), headers=pro)
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["field"] == field
     assert over.get("id_number", "@@") not in r.text  # the number itself is never echoed
@@ -260,16 +252,12 @@ async def test_lookup_by_id_number(client: httpx.AsyncClient, pro: dict[str, str
     r = await client.post("/api/persons/lookup", json={"id_number": p["id_number"].lower()}, headers=pro)
     assert r.status_code == 200
     hits = r.json()["items"]
-    assert (
-        len(hits) == 1
-        and hits[0]["case_number"] == case["case_number"]
-        and hits[0]["display_name"] == "欧阳某某"
-    )
+    assert len(hits) == 1 and hits[0]["case_number"] == case["case_number"] and hits[0]["display_name"] == "欧阳某某"
     await make_user("pro_qf", "prosecutor", OTHER_PROCURATORATE)
     other = await auth(client, "pro_qf")
-    assert (
-        await client.post("/api/persons/lookup", json={"id_number": p["id_number"]}, headers=other)
-    ).json()["items"] == []
+    assert (await client.post("/api/persons/lookup", json={"id_number": p["id_number"]}, headers=other)).json()[
+        "items"
+    ] == []
     bad = await client.post("/api/persons/lookup", json={"id_number": "123"}, headers=pro)
     assert bad.status_code == 422
 
@@ -295,9 +283,9 @@ async def test_steps_timeline(client: httpx.AsyncClient, pro: dict[str, str]) ->
 
 async def test_decisions(client: httpx.AsyncClient, pro: dict[str, str]) -> None:
     case = await new_case(client, pro)
-    pid = (
-        await client.post(f"/api/cases/{case['id']}/persons", json=person(date(2004, 1, 1)), headers=pro)
-    ).json()["id"]
+    pid = (await client.post(f"/api/cases/{case['id']}/persons", json=person(date(2004, 1, 1)), headers=pro)).json()[
+        "id"
+    ]
     base = {"person_id": pid, "decision_date": "2021-06-01", "document_number": "任检未刑不诉〔2021〕1号"}
     r = await client.post(
         f"/api/cases/{case['id']}/decisions", json={**base, "kind": "non_prosecution_relative"}, headers=pro
@@ -308,9 +296,7 @@ async def test_decisions(client: httpx.AsyncClient, pro: dict[str, str]) -> None
         r = await client.post(f"/api/cases/{case['id']}/decisions", json={**base, "kind": kind}, headers=pro)
         assert r.status_code == 409
     judgment = {**base, "kind": "judgment", "document_number": "(2021)鲁0811刑初1号"}
-    assert (
-        await client.post(f"/api/cases/{case['id']}/decisions", json=judgment, headers=pro)
-    ).status_code == 422
+    assert (await client.post(f"/api/cases/{case['id']}/decisions", json=judgment, headers=pro)).status_code == 422
     r = await client.post(
         f"/api/cases/{case['id']}/decisions",
         json={**judgment, "sentence_kind": "fixed_term", "sentence_months": 3},

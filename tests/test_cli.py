@@ -15,8 +15,14 @@ from juvenile_justice.domain.calendar.service import working_day_calendar
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "juvenile_justice.cli", *args], input=stdin, text=True,
-                          capture_output=True, env=dict(os.environ), timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "juvenile_justice.cli", *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        env=dict(os.environ),
+        timeout=300,
+    )
 
 
 async def test_migrate_is_idempotent() -> None:
@@ -26,22 +32,72 @@ async def test_migrate_is_idempotent() -> None:
 
 
 async def test_users_add_and_units_set() -> None:
-    r = cli("users", "add", "Zhang.San", "--role", "prosecutor", "--unit", "济宁市任城区人民检察院",
-            "--capability", "chief", "--password-stdin", stdin="synthetic-password-1\n")
+    r = cli(
+        "users",
+        "add",
+        "Zhang.San",
+        "--role",
+        "prosecutor",
+        "--unit",
+        "济宁市任城区人民检察院",
+        "--capability",
+        "chief",
+        "--password-stdin",
+        stdin="synthetic-password-1\n",
+    )
     assert r.returncode == 0, r.stderr
     assert "synthetic-password-1" not in r.stdout + r.stderr
     user = await accounts_repo.user_by_username("zhang.san")
     assert user is not None and user.capabilities == frozenset({"chief"})
-    dup = cli("users", "add", "zhang.san", "--role", "prosecutor", "--unit", "济宁市任城区人民检察院",
-              "--password-stdin", stdin="synthetic-password-1\n")
+    dup = cli(
+        "users",
+        "add",
+        "zhang.san",
+        "--role",
+        "prosecutor",
+        "--unit",
+        "济宁市任城区人民检察院",
+        "--password-stdin",
+        stdin="synthetic-password-1\n",
+    )
     assert dup.returncode == 2 and "username" in dup.stderr
-    bad_unit = cli("users", "add", "li", "--role", "judge", "--unit", "某某公司", "--password-stdin",
-                   stdin="synthetic-password-1\n")
+    bad_unit = cli(
+        "users",
+        "add",
+        "li",
+        "--role",
+        "judge",
+        "--unit",
+        "某某公司",
+        "--password-stdin",
+        stdin="synthetic-password-1\n",
+    )
     assert bad_unit.returncode == 2 and "unit" in bad_unit.stderr
-    assert cli("users", "add", "city", "--role", "auditor", "--unit", "济宁市人民检察院", "--password-stdin",
-               stdin="synthetic-password-1\n").returncode == 0
-    r = cli("units", "set", "济宁市任城区人民检察院", "--parent", "济宁市人民检察院", "--province", "370000",
-            "--doc-prefix", "任检未")
+    assert (
+        cli(
+            "users",
+            "add",
+            "city",
+            "--role",
+            "auditor",
+            "--unit",
+            "济宁市人民检察院",
+            "--password-stdin",
+            stdin="synthetic-password-1\n",
+        ).returncode
+        == 0
+    )
+    r = cli(
+        "units",
+        "set",
+        "济宁市任城区人民检察院",
+        "--parent",
+        "济宁市人民检察院",
+        "--province",
+        "370000",
+        "--doc-prefix",
+        "任检未",
+    )
     assert r.returncode == 0, r.stderr
     unit = await accounts_repo.unit_by_name("济宁市任城区人民检察院")
     city = await accounts_repo.unit_by_name("济宁市人民检察院")

@@ -23,9 +23,7 @@ async def test_concurrent_case_creation_gives_unique_numbers(live_server: str) -
         t = (await c.post("/api/auth/token", json={"username": "pro1", "password": PASSWORD})).json()
         h = {"Authorization": f"Bearer {t['access_token']}"}
         results = await asyncio.gather(*[c.post("/api/cases", json=CASE, headers=h) for _ in range(30)])
-        assert [r.status_code for r in results] == [201] * 30, [
-            r.text for r in results if r.status_code != 201
-        ]
+        assert [r.status_code for r in results] == [201] * 30, [r.text for r in results if r.status_code != 201]
         numbers = [r.json()["case_number"] for r in results]
         assert len(set(numbers)) == 30
         serials = sorted(int(n.split("〕")[1].rstrip("号")) for n in numbers)
@@ -40,9 +38,7 @@ async def test_concurrent_stale_updates_one_wins(live_server: str) -> None:
         case = (await c.post("/api/cases", json=CASE, headers=h)).json()
         results = await asyncio.gather(
             *[
-                c.patch(
-                    f"/api/cases/{case['id']}", json={"version": 1, "title": f"赵某某盗窃案{i}"}, headers=h
-                )
+                c.patch(f"/api/cases/{case['id']}", json={"version": 1, "title": f"赵某某盗窃案{i}"}, headers=h)
                 for i in range(10)
             ]
         )

@@ -91,11 +91,7 @@ def bad_lines() -> list[tuple[str, str]]:
 async def test_mixed_file_writes_exactly_the_good_lines() -> None:
     await accounts.ensure_unit(UNIT)
     bad = bad_lines()
-    texts = (
-        [json.dumps(line(1)), bad[0][0], json.dumps(line(2))]
-        + [t for t, _ in bad[1:]]
-        + [json.dumps(line(3))]
-    )
+    texts = [json.dumps(line(1)), bad[0][0], json.dumps(line(2))] + [t for t, _ in bad[1:]] + [json.dumps(line(3))]
     report = await import_objects(read_jsonl(texts))
     assert report.created == 3 and report.unchanged == 0
     by_line = {e.line: e.field for e in report.errors}

@@ -7,9 +7,7 @@ VERSION = "1.38.0"
 DESCRIPTION = "cases, charges, assignments, persons, steps, decisions, counters"
 
 _CASE_TYPES = "('juvenile_suspect','juvenile_victim')"
-_PERSON_ROLES = (
-    "('suspect','victim','guardian','legal_representative','appropriate_adult','relative','witness')"
-)
+_PERSON_ROLES = "('suspect','victim','guardian','legal_representative','appropriate_adult','relative','witness')"
 
 
 def _ddl(serial: str) -> list[str]:

@@ -86,9 +86,7 @@ def test_deterministic_across_processes_and_hash_seeds(lines: list[dict[str, Any
             "PYTHONHASHSEED": hash_seed,
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        out = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-        )
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         assert out.stdout.strip() == _digest(lines)
 
 
@@ -161,10 +159,7 @@ def test_juvenile_arrest_review_roughly_even(plans: list[gen.CasePlan]) -> None:
 
 def test_victim_cases_mostly_adult_suspects(plans: list[gen.CasePlan]) -> None:
     ages = [
-        gen.age_on(p.birth_date, c.offense_date)
-        for c in plans
-        if c.case_type == "juvenile_victim"
-        for p in c.suspects
+        gen.age_on(p.birth_date, c.offense_date) for c in plans if c.case_type == "juvenile_victim" for p in c.suspects
     ]
     assert sum(a >= 18 for a in ages) / len(ages) > 0.9
 

@@ -143,9 +143,7 @@ def test_normalize_article(text: str, key: str) -> None:
     assert info is not None and info.article == key
 
 
-@pytest.mark.parametrize(
-    "text", ["", "条", "abc", "二二", "一百百", "第264条之", "264-0", "264-10", "§264", "百"]
-)
+@pytest.mark.parametrize("text", ["", "条", "abc", "二二", "一百百", "第264条之", "264-0", "264-10", "§264", "百"])
 def test_normalize_article_rejects_garbage(text: str) -> None:
     assert normalize_article(text) is None
     assert lookup_article(text) is None

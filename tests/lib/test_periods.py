@@ -311,9 +311,7 @@ def test_next_working_day_is_the_first_one(day: date) -> None:
 def test_add_working_days_counts_exactly_n(start: date, n: int) -> None:
     cal = WorkingDayCalendar()
     result = cal.add_working_days(start, n)
-    counted = sum(
-        cal.is_working_day(start + timedelta(days=i)) for i in range(1, (result.date - start).days + 1)
-    )
+    counted = sum(cal.is_working_day(start + timedelta(days=i)) for i in range(1, (result.date - start).days + 1))
     assert counted == n
     assert cal.is_working_day(result.date)
     first_counted = start + timedelta(days=1)
