@@ -157,8 +157,16 @@ class CasePages(Controller):
 
     @post("/cases/{case_id:int}/persons/new", guards=[requires_roles("prosecutor")], status_code=200)
     async def add_person(self, request: Req, case_id: FromPath[int], data: Form) -> Template | Redirect:
-        """Add the person, or show the form again with the errors."""
+        """Add the person, or show the form again with the errors; 查询 (``action=lookup``) searches the
+        unit's cases for the ID number first (search before create) and adds nothing."""
         p = principal(request)
+        if data.get("action") == "lookup":
+            case = await service.get_writable_case(p, case_id)
+            try:
+                hits = await service.lookup_persons(p, s.LookupIn(id_number=data.get("id_number", "")[:30]))
+            except ValidationFailed as exc:
+                return _page("person_new", request, status=422, case=case, form=data, errors=_fail(exc.errors))
+            return _page("person_new", request, case=case, form=data, errors={}, hits=hits.items, looked_up=True)
         fields = ("role", "name", "id_number", "gender", "phone", "address", "spp_approval_document")
         payload, errors = convert({k: data.get(k, "") for k in fields}, s.PersonCreate)
         if payload is not None:
