@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
-from helpers import PASSWORD, make_user
+from helpers import ENGINE, PASSWORD, make_user, run_server
 
 CASE = {
     "case_type": "juvenile_suspect",
@@ -46,3 +47,23 @@ async def test_concurrent_stale_updates_one_wins(live_server: str) -> None:
         assert codes == [200] + [409] * 9
         final = (await c.get(f"/api/cases/{case['id']}", headers=h)).json()
         assert final["version"] == 2
+
+
+@pytest.mark.skipif(ENGINE != "postgresql", reason="several workers need PostgreSQL")
+async def test_two_worker_processes_agree() -> None:
+    """``serve --workers 2``: tokens, throttling and case numbers are shared through the database."""
+    await make_user("pro1", "prosecutor")
+    await make_user("pro2", "prosecutor")
+    with run_server(workers=2) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as c:
+            t = (await c.post("/api/auth/token", json={"username": "pro1", "password": PASSWORD})).json()
+            h = {"Authorization": f"Bearer {t['access_token']}"}
+            results = await asyncio.gather(*[c.post("/api/cases", json=CASE, headers=h) for _ in range(40)])
+            assert [r.status_code for r in results] == [201] * 40
+            assert len({r.json()["case_number"] for r in results}) == 40
+            fails = await asyncio.gather(
+                *[c.post("/api/auth/token", json={"username": "pro2", "password": "wrong-password"}) for _ in range(10)]
+            )
+            assert sum(r.status_code == 401 for r in fails) <= 5
+            ok = await c.post("/api/auth/token", json={"username": "pro2", "password": PASSWORD})
+            assert ok.status_code == 429
