@@ -128,13 +128,9 @@ class CaseFilter:
 
 async def next_case_serial(unit_id: int, year: int) -> int:
     """The next case serial of a unit and year; atomic under concurrency (row lock on the counter)."""
-    await db.fetch(
-        "INSERT INTO case_counter (unit, year, last_value) VALUES ({}, {}, 0) ON CONFLICT (unit, year) DO NOTHING",
-        unit_id,
-        year,
-    )
     row = await db.fetch_one(
-        "UPDATE case_counter SET last_value = last_value + 1 WHERE unit = {} AND year = {} RETURNING last_value",
+        "INSERT INTO case_counter (unit, year, last_value) VALUES ({}, {}, 1) ON CONFLICT (unit, year) "
+        "DO UPDATE SET last_value = case_counter.last_value + 1 RETURNING last_value",
         unit_id,
         year,
     )
