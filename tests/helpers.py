@@ -20,8 +20,20 @@ from juvenile_justice.lib.resident_id import check_digit
 
 ENGINE = "postgresql" if os.environ.get("JJ_DATABASE_URL", "").startswith("postgres") else "sqlite"
 
-TABLES = ["decision", "case_step", "person", "case_assignment", "case_charge", "case_file",
-          "case_counter", "login_attempt", "auth_token", "app_user", "unit", "calendar_year"]
+TABLES = [
+    "decision",
+    "case_step",
+    "person",
+    "case_assignment",
+    "case_charge",
+    "case_file",
+    "case_counter",
+    "login_attempt",
+    "auth_token",
+    "app_user",
+    "unit",
+    "calendar_year",
+]
 
 PROSECUTORATE = "济宁市任城区人民检察院"
 OTHER_PROCURATORATE = "曲阜市人民检察院"
@@ -34,8 +46,7 @@ async def truncate_all() -> None:
     if db.is_postgres():
         await db.execute_script([f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"])
     else:
-        await db.execute_script([f"DELETE FROM {t}" for t in TABLES]
-                                + ["DELETE FROM sqlite_sequence"])
+        await db.execute_script([f"DELETE FROM {t}" for t in TABLES] + ["DELETE FROM sqlite_sequence"])
 
 
 def resident_id(birth: date, *, region: str = "370811", seq: int = 12, male: bool = True) -> str:
@@ -47,8 +58,9 @@ def resident_id(birth: date, *, region: str = "370811", seq: int = 12, male: boo
 
 async def make_user(username: str, role: str, unit: str = PROSECUTORATE, *, chief: bool = False) -> str:
     """Create a user with :data:`PASSWORD`; returns the user name."""
-    await accounts.add_user(username, role=role, unit=unit, password=PASSWORD,
-                            capabilities=frozenset({"chief"}) if chief else frozenset())
+    await accounts.add_user(
+        username, role=role, unit=unit, password=PASSWORD, capabilities=frozenset({"chief"}) if chief else frozenset()
+    )
     return username
 
 

@@ -139,8 +139,14 @@ async def test_bearer_token_does_not_open_pages(client: httpx.AsyncClient) -> No
 
 @pytest.mark.parametrize(
     ("target", "expected"),
-    [("/cases/7", "/cases/7"), ("//evil.example/x", "/cases"), ("https://evil.example", "/cases"),
-     ("/\\evil.example", "/cases"), ("/login", "/cases"), (None, "/cases")],
+    [
+        ("/cases/7", "/cases/7"),
+        ("//evil.example/x", "/cases"),
+        ("https://evil.example", "/cases"),
+        ("/\\evil.example", "/cases"),
+        ("/login", "/cases"),
+        (None, "/cases"),
+    ],
 )
 def test_next_after_login_stays_on_this_site(target: str | None, expected: str) -> None:
     from juvenile_justice.domain.accounts.pages import safe_next

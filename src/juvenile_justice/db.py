@@ -18,6 +18,9 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
+MAX_ID = 2**31 - 1
+"""Ids are 4-byte integers (SERIAL) on PostgreSQL; a larger id in a request names nothing."""
+
 
 def engine() -> Engine:
     """The configured Piccolo engine.

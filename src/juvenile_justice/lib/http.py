@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
+import msgspec
 import structlog
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
@@ -22,6 +24,7 @@ from litestar.exceptions import (
 )
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.openapi import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -30,6 +33,37 @@ from juvenile_justice.lib.errors import DomainError, TooManyAttempts, field_erro
 from juvenile_justice.lib.security import Principal
 
 log = structlog.get_logger("juvenile_justice.http")
+
+
+class ProblemFieldError(msgspec.Struct):
+    """One invalid field of a 400/422 answer."""
+
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct):
+    """RFC 9457 problem details (API.md "Conventions"); more members may follow."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemFieldError] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI ``responses=`` for the given error statuses, as problem details."""
+    return {
+        s: ResponseSpec(
+            data_container=Problem,
+            media_type="application/problem+json",
+            description=HTTPStatus(s).phrase,
+            generate_examples=False,
+        )
+        for s in statuses
+    }
+
 
 SESSION_COOKIE = "jj_session"
 PROBLEM_JSON = "application/problem+json"

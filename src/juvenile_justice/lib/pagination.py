@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from juvenile_justice.db import MAX_ID
 from juvenile_justice.lib.errors import ValidationFailed
 
 DEFAULT_LIMIT = 50
@@ -27,7 +28,7 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = raw.partition(":")
-        if prefix != "v1" or not value.isdigit() or len(value) > 18:
+        if prefix != "v1" or not value.isdigit() or len(value) > 18 or int(value) > MAX_ID:
             raise ValueError(cursor)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):

@@ -9,7 +9,7 @@ from litestar.params import JSONBody
 
 from juvenile_justice.domain.accounts import schemas as s
 from juvenile_justice.domain.accounts import service
-from juvenile_justice.lib.http import principal
+from juvenile_justice.lib.http import principal, problem_responses
 
 ALL_ROLES = ("prosecutor", "judge", "aid_officer", "auditor", "admin")
 
@@ -20,7 +20,13 @@ class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    @post("/token", operation_id="CreateToken", status_code=200, security=[])
+    @post(
+        "/token",
+        operation_id="CreateToken",
+        status_code=200,
+        security=[{}],
+        responses=problem_responses(400, 401, 422, 429),
+    )
     async def create_token(self, data: JSONBody[s.TokenRequest]) -> s.TokenOut:
         """Exchange a user name and password for a bearer token (401 bad credentials, 429 throttled)."""
         issued = await service.log_in(data.username, data.password, "bearer")
@@ -31,7 +37,7 @@ class AuthController(Controller):
             role=issued.principal.role,
         )
 
-    @post("/logout", operation_id="RevokeToken", status_code=204)
+    @post("/logout", operation_id="RevokeToken", status_code=204, responses=problem_responses(401))
     async def revoke_token(self, request: Request[Any, Any, Any]) -> None:
         """Revoke the bearer token used for this call."""
         await service.log_out(str(request.auth))
@@ -43,7 +49,7 @@ class MeController(Controller):
     path = "/api"
     tags = ["accounts"]
 
-    @get("/me", operation_id="GetMe")
+    @get("/me", operation_id="GetMe", responses=problem_responses(401))
     async def me(self, request: Request[Any, Any, Any]) -> s.MeOut:
         """The authenticated user, role, unit and capabilities."""
         p = principal(request)
@@ -55,7 +61,7 @@ class MeController(Controller):
             capabilities=sorted(p.capabilities),
         )
 
-    @get("/units", operation_id="ListUnits")
+    @get("/units", operation_id="ListUnits", responses=problem_responses(401))
     async def units(self) -> s.UnitList:
         """Every unit (names, kinds and the tree are public facts)."""
         return s.UnitList(

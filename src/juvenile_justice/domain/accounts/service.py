@@ -57,6 +57,8 @@ async def log_in(username: str, password: str, kind: str = "bearer") -> IssuedTo
         NotAuthenticated: unknown user, inactive user or wrong password (one message for all).
     """
     name = normalise_username(username)
+    if "\x00" in name:
+        raise NotAuthenticated("user name or password is wrong")
     now = now_utc()
     attempt_id = await repo.insert_attempt(name, now)
     earlier = await repo.count_attempts_before(name, now - FAILURE_WINDOW, attempt_id)

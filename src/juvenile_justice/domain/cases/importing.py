@@ -32,7 +32,7 @@ from juvenile_justice.lib.errors import (
     field_error_from_msgspec,
 )
 
-Ref = Annotated[str, Meta(min_length=1, max_length=20)]
+Ref = Annotated[str, Meta(min_length=1, max_length=20, pattern=s.NO_NUL)]
 
 
 class ImportPerson(s.PersonCreate, forbid_unknown_fields=True):
@@ -57,7 +57,7 @@ class ImportDecision(Struct, forbid_unknown_fields=True):
 class ImportLine(Struct, forbid_unknown_fields=True):
     """One case: the fields of ``POST /api/cases`` plus its unit, people, steps and decisions."""
 
-    external_id: Annotated[str, Meta(min_length=1, max_length=100)]
+    external_id: Annotated[str, Meta(min_length=1, max_length=100, pattern=s.NO_NUL)]
     unit: s.ShortText
     case_type: s.CaseType
     title: s.Title

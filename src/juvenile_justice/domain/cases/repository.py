@@ -175,6 +175,8 @@ async def update_case(case_id: int, version: int, values: dict[str, Any], now: d
 
 async def case_by_id(case_id: int) -> CaseRecord | None:
     """A case with its unit, charges and prosecutors."""
+    if not 1 <= case_id <= db.MAX_ID:
+        return None
     row = await db.fetch_one(
         "SELECT c.*, n.name AS unit_name, u.username AS creator FROM case_file c "
         "JOIN unit n ON n.id = c.unit LEFT JOIN app_user u ON u.id = c.created_by WHERE c.id = {}",
@@ -335,6 +337,8 @@ async def person_exists(case_id: int, id_number: str, role: str) -> bool:
 
 async def person_by_id(person_id: int) -> PersonRecord | None:
     """One person."""
+    if not 1 <= person_id <= db.MAX_ID:
+        return None
     row = await Person.select().where(Person.id == person_id).first()
     return _person(row) if row else None
 

@@ -11,6 +11,11 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from juvenile_justice.db import MAX_ID
+
+NO_NUL = r"^[^\x00]*$"
+"""Text fields refuse NUL characters (PostgreSQL cannot store them)."""
+
 CaseType = Literal["juvenile_suspect", "juvenile_victim"]
 PersonRole = Literal[
     "suspect", "victim", "guardian", "legal_representative", "appropriate_adult", "relative", "witness"
@@ -31,18 +36,19 @@ SentenceKind = Literal[
     "fixed_term", "criminal_detention", "public_surveillance", "fine_only", "exemption", "life", "death"
 ]
 
-Title = Annotated[str, Meta(min_length=1, max_length=200)]
-ShortText = Annotated[str, Meta(min_length=1, max_length=100)]
-Article = Annotated[str, Meta(min_length=1, max_length=20)]
-PersonName = Annotated[str, Meta(min_length=1, max_length=50)]
-IdNumber = Annotated[str, Meta(min_length=1, max_length=30)]
+Title = Annotated[str, Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+ShortText = Annotated[str, Meta(min_length=1, max_length=100, pattern=NO_NUL)]
+Article = Annotated[str, Meta(min_length=1, max_length=20, pattern=NO_NUL)]
+PersonName = Annotated[str, Meta(min_length=1, max_length=50, pattern=NO_NUL)]
+IdNumber = Annotated[str, Meta(min_length=1, max_length=30, pattern=NO_NUL)]
 Phone = Annotated[str, Meta(max_length=20, pattern=r"^[0-9+\- ]{0,20}$")]
-Address = Annotated[str, Meta(max_length=200)]
-StepKind = Annotated[str, Meta(min_length=1, max_length=50)]
-Summary = Annotated[str, Meta(min_length=1, max_length=4000)]
+Address = Annotated[str, Meta(max_length=200, pattern=NO_NUL)]
+StepKind = Annotated[str, Meta(min_length=1, max_length=50, pattern=NO_NUL)]
+Summary = Annotated[str, Meta(min_length=1, max_length=4000, pattern=NO_NUL)]
 Months = Annotated[int, Meta(ge=1, le=600)]
-Version = Annotated[int, Meta(ge=1)]
-Username = Annotated[str, Meta(min_length=1, max_length=64)]
+Version = Annotated[int, Meta(ge=1, le=MAX_ID)]
+DbId = Annotated[int, Meta(ge=1, le=MAX_ID)]
+Username = Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_NUL)]
 
 
 class ChargeIn(Struct, forbid_unknown_fields=True):
@@ -227,7 +233,7 @@ class DecisionCreate(Struct, forbid_unknown_fields=True):
     """``POST /api/cases/{case_id}/decisions``. ``sentence_months`` for fixed_term, criminal_detention
     and public_surveillance only."""
 
-    person_id: int
+    person_id: DbId
     kind: DecisionKind
     decision_date: date
     document_number: ShortText

@@ -233,6 +233,9 @@ async def list_cases(
     """
     if p.role not in READ_ROLES:
         raise Forbidden("该角色不能查看案件列表 / this role reads no case lists")
+    for field, value in (("q", text), ("charge", charge)):
+        if value and "\x00" in value:
+            raise ValidationFailed.one(field, "不能含NUL字符 / must not contain NUL characters")
     size = check_limit(limit)
     before = decode_cursor(cursor)
     f = repo.CaseFilter(
