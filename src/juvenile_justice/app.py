@@ -18,10 +18,11 @@ from litestar.template.config import TemplateConfig
 
 from juvenile_justice import __version__, db
 from juvenile_justice.domain.accounts.controllers import AuthController, MeController
+from juvenile_justice.domain.accounts.middleware import TokenAuthenticationMiddleware
 from juvenile_justice.domain.accounts.pages import AccountPages
 from juvenile_justice.domain.cases.controllers import CaseController, PersonController
 from juvenile_justice.domain.cases.pages import CasePages
-from juvenile_justice.lib.http import EXCEPTION_HANDLERS, PUBLIC_PATHS, TokenAuthenticationMiddleware
+from juvenile_justice.lib.http import EXCEPTION_HANDLERS, PUBLIC_PATHS
 from juvenile_justice.lib.logging import configure_logging
 from juvenile_justice.paths import STATIC_DIR, TEMPLATES_DIR
 from juvenile_justice.settings import get_settings

@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by every controller: authentication middleware, role guards, problem details.
+"""HTTP plumbing shared by every controller: role guards, problem details, error pages.
 
 API routes (``/api/*``) take ``Authorization: Bearer <token>``; pages take the session cookie.
 Every error becomes an RFC 9457 problem-details answer on the API and an error page or a redirect
@@ -14,21 +14,18 @@ from typing import Any
 
 import msgspec
 import structlog
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import (
     HTTPException,
-    NotAuthorizedException,
     PermissionDeniedException,
     ValidationException,
 )
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.openapi import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from juvenile_justice.domain.accounts import service as accounts
 from juvenile_justice.lib.errors import DomainError, TooManyAttempts, field_error_from_msgspec
 from juvenile_justice.lib.security import Principal
 
@@ -83,24 +80,6 @@ PUBLIC_PATHS = [
 def is_api(path: str) -> bool:
     """True for API paths (problem-details answers), False for pages."""
     return path.startswith("/api/")
-
-
-class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
-    """Bearer token on ``/api/*``, session cookie on pages; sets ``request.user`` to a Principal."""
-
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        path = connection.scope["path"]
-        if is_api(path):
-            scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise NotAuthorizedException("a bearer token is required")
-            principal = await accounts.principal_for(token.strip(), "bearer")
-        else:
-            token = connection.cookies.get(SESSION_COOKIE, "")
-            principal = await accounts.principal_for(token, "session") if token else None
-        if principal is None:
-            raise NotAuthorizedException("the token is invalid or has expired")
-        return AuthenticationResult(user=principal, auth=token)
 
 
 def requires_roles(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
@@ -221,5 +200,3 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
 }
-
-__all__ = ["EXCEPTION_HANDLERS", "PUBLIC_PATHS", "SESSION_COOKIE", "MediaType", "principal", "requires_roles"]

@@ -11,8 +11,6 @@ from juvenile_justice.domain.accounts import schemas as s
 from juvenile_justice.domain.accounts import service
 from juvenile_justice.lib.http import principal, problem_responses
 
-ALL_ROLES = ("prosecutor", "judge", "aid_officer", "auditor", "admin")
-
 
 class AuthController(Controller):
     """``/api/auth``: bearer tokens."""
