@@ -153,3 +153,41 @@ def test_cli_import_reports_and_exits_nonzero(tmp_path: Path, data_dir: Path) ->
     assert "created 1, unchanged 0, refused 2 line(s)" in first.stdout
     second = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert "created 0, unchanged 1, refused 2 line(s)" in second.stdout
+
+
+async def test_unreadable_lines_are_reported_not_fatal(tmp_path: Path) -> None:
+    from juvenile_justice.domain.cases.importing import read_jsonl_file
+
+    await accounts.ensure_unit(UNIT)
+    good = json.dumps(line(1), ensure_ascii=False).encode()
+    with_separator = json.dumps(line(2, title="张某某盗窃案\u2028补充"), ensure_ascii=False).encode()
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + good
+        + b"\n"
+        + b"[" * 5000
+        + b"]" * 5000
+        + b"\n"
+        + b'{"external_id": "x", "n": '
+        + b"1" * 5000
+        + b"}\n"
+        + b'{"external_id": "\\ud800"}\n'
+        + b"\xff\xfe not utf-8\n"
+        + with_separator
+        + b"\r\n"
+    )
+    report = await import_objects(read_jsonl(read_jsonl_file(path)))
+    assert {e.line for e in report.errors} == {2, 3, 4, 5}
+    assert all(e.field == "line" for e in report.errors)
+    assert report.created == 2  # line 1 (after the BOM) and line 6 (U+2028 inside a string, CRLF end)
+
+
+async def test_external_ids_are_normalised_and_not_shared_across_units() -> None:
+    await accounts.ensure_unit(UNIT)
+    await accounts.ensure_unit("曲阜市人民检察院")
+    first = await import_objects(read_jsonl([json.dumps(line(1, external_id="X-1"))]))
+    variant = await import_objects(read_jsonl([json.dumps(line(1, external_id="Ｘ-1 "))]))
+    other_unit = await import_objects(read_jsonl([json.dumps(line(2, external_id="X-1", unit="曲阜市人民检察院"))]))
+    assert first.created == 1 and variant.unchanged == 1 and variant.created == 0
+    assert [e.field for e in other_unit.errors] == ["external_id"]

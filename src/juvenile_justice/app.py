@@ -8,7 +8,6 @@ from typing import Any
 
 from litestar import Litestar, MediaType, get
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import CacheControlHeader, ResponseHeader
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -22,6 +21,7 @@ from juvenile_justice.domain.accounts.middleware import TokenAuthenticationMiddl
 from juvenile_justice.domain.accounts.pages import AccountPages
 from juvenile_justice.domain.cases.controllers import CaseController, PersonController
 from juvenile_justice.domain.cases.pages import CasePages
+from juvenile_justice.lib.asgi import RefuseNulPathMiddleware, add_security_headers
 from juvenile_justice.lib.http import EXCEPTION_HANDLERS, PUBLIC_PATHS
 from juvenile_justice.lib.logging import configure_logging
 from juvenile_justice.paths import STATIC_DIR, TEMPLATES_DIR
@@ -29,19 +29,6 @@ from juvenile_justice.settings import get_settings
 
 MAX_BODY_BYTES = 1024 * 1024
 """Request bodies above 1 MiB are refused with 413."""
-
-SECURITY_HEADERS = [
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-    ResponseHeader(name="X-Frame-Options", value="DENY"),
-    ResponseHeader(name="Referrer-Policy", value="no-referrer"),
-    ResponseHeader(
-        name="Content-Security-Policy",
-        value="default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    ),
-]
-"""Sent with every answer. Pages are also ``Cache-Control: no-store``: personal data must not survive a
-log-out in the browser's cache (the Back button)."""
 
 
 @get("/health", include_in_schema=False, media_type=MediaType.JSON)
@@ -97,10 +84,9 @@ def create_app() -> Litestar:
     ]
     return Litestar(
         route_handlers=handlers,
-        cache_control=CacheControlHeader(no_store=True),
-        response_headers=SECURITY_HEADERS,
         lifespan=[lifespan],
-        middleware=[DefineMiddleware(TokenAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        before_send=[add_security_headers],
+        middleware=[RefuseNulPathMiddleware, DefineMiddleware(TokenAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi,
         csrf_config=csrf,

@@ -76,10 +76,10 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(file: Path) -> None:
     """Import cases from JSON Lines; reports bad lines; importing again changes nothing."""
-    from juvenile_justice.domain.cases.importing import import_objects, read_jsonl
+    from juvenile_justice.domain.cases.importing import import_objects, read_jsonl, read_jsonl_file
     from juvenile_justice.lib.progress import progress_bar
 
-    lines = file.read_text(encoding="utf-8").splitlines()
+    lines = read_jsonl_file(file)
 
     async def go() -> Any:
         with progress_bar("importing", total=len(lines)) as advance:

@@ -8,16 +8,19 @@ to the log-in page in the browser. Nothing a client sends produces a 5xx.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import (
     HTTPException,
+    NotAuthorizedException,
     PermissionDeniedException,
     ValidationException,
 )
@@ -87,7 +90,9 @@ def requires_roles(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any],
     allowed = frozenset(roles)
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        user = connection.user
+        user = connection.scope.get("user")  # absent on OPTIONS, which skips authentication
+        if user is None:
+            raise NotAuthorizedException("authentication required")
         if not isinstance(user, Principal) or user.role not in allowed:
             raise PermissionDeniedException("your role may not use this")
 
@@ -195,7 +200,36 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "Internal Server Error", "internal error")
 
 
+def handle_too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """A body nested too deeply for the JSON decoder is bad input, like malformed JSON (400)."""
+    if not is_api(request.url.path):
+        return _page_error(request, 400, "Bad Request", "nested too deeply")
+    return problem(
+        400,
+        "Bad Request",
+        "the request body is nested too deeply",
+        errors=[{"field": "body", "message": "nested too deeply"}],
+    )
+
+
+def handle_integrity(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A unique constraint lost to a concurrent request: the same answer as the service's own check (409)."""
+    if _is_unique_violation(exc):
+        if not is_api(request.url.path):
+            return _page_error(request, 409, "Conflict", "already recorded")
+        return problem(409, "Conflict", "已存在相同记录 / this was recorded already by a concurrent request")
+    return handle_unexpected(request, exc)
+
+
+def _is_unique_violation(exc: BaseException) -> bool:
+    name = type(exc).__name__
+    return name == "UniqueViolationError" or (name == "IntegrityError" and "UNIQUE" in str(exc).upper())
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    RecursionError: handle_too_deep,
+    sqlite3.IntegrityError: handle_integrity,
+    asyncpg.exceptions.UniqueViolationError: handle_integrity,
     DomainError: handle_domain_error,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,

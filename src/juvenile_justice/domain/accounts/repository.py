@@ -208,9 +208,9 @@ async def count_attempts_before(username: str, since: datetime, before_id: int) 
     )
 
 
-async def clear_attempts(username: str) -> None:
-    """Forget the attempts of ``username`` (after a successful log-in)."""
-    await LoginAttempt.delete().where(LoginAttempt.username == username)
+async def clear_attempts(username: str, up_to_id: int) -> None:
+    """Forget the attempts of ``username`` up to the successful one (later attempts still count)."""
+    await LoginAttempt.delete().where((LoginAttempt.username == username) & (LoginAttempt.id <= up_to_id))
 
 
 async def prune_attempts(before: datetime) -> None:

@@ -71,7 +71,7 @@ async def log_in(username: str, password: str, kind: str = "bearer") -> IssuedTo
     ok = await verify_password(password, user.password_hash if user else None)
     if not ok or user is None or not user.active:
         raise NotAuthenticated("user name or password is wrong")
-    await repo.clear_attempts(name)
+    await repo.clear_attempts(name, attempt_id)
     principal = await repo.principal_for_user(user.id)
     if principal is None:  # deactivated between the two reads
         raise NotAuthenticated("user name or password is wrong")

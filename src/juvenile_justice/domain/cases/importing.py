@@ -8,11 +8,12 @@ importing the same file again changes nothing.
 
 from __future__ import annotations
 
-import json
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
@@ -97,6 +98,11 @@ def _prefixed(prefix: str, exc: ValidationFailed) -> ValidationFailed:
     return ValidationFailed([FieldError(f"{prefix}.{e.field}", e.message) for e in exc.errors])
 
 
+def normalise_external_id(value: str) -> str:
+    """External ids compare after Unicode NFKC normalisation and stripping (``"Ｘ "`` is ``"X"``)."""
+    return unicodedata.normalize("NFKC", value).strip()
+
+
 def _parse(obj: Any) -> ImportLine:
     try:
         return msgspec.convert(obj, type=ImportLine)
@@ -150,8 +156,14 @@ async def _write(line: ImportLine, lookups: _Lookups) -> bool:
     received = line.received_on or today_china()
     rules.check_case_dates(line.offense_date, received, today_china())
     charges = rules.check_charges([(c.name, c.article) for c in line.charges])
+    external_id = normalise_external_id(line.external_id)
     async with db.transaction():
-        if await repo.case_ids_by_external([line.external_id]):
+        existing = await repo.case_unit_by_external(external_id)
+        if existing is not None:
+            if existing[1] != unit.id:
+                raise ValidationFailed.one(
+                    "external_id", "已被其他单位的案件使用 / already used by another unit's case"
+                )
             return False
         case = await service.insert_case(
             unit=unit,
@@ -161,7 +173,7 @@ async def _write(line: ImportLine, lookups: _Lookups) -> bool:
             received_on=received,
             charges=charges,
             created_by=prosecutor_id,
-            external_id=line.external_id,
+            external_id=external_id,
         )
         people: dict[str, tuple[int, str]] = {}
         seen: set[tuple[str, str]] = set()
@@ -238,12 +250,35 @@ async def import_objects(
     return report
 
 
-def read_jsonl(text_lines: Iterable[str]) -> Iterable[tuple[int, Any]]:
-    """Parse JSON Lines; a line that is not JSON becomes a :class:`LineError`; blank lines are skipped."""
-    for number, raw in enumerate(text_lines, start=1):
+def read_jsonl(lines: Iterable[str | bytes]) -> Iterable[tuple[int, Any]]:
+    """Parse JSON Lines; blank lines are skipped; a line that cannot be parsed becomes a :class:`LineError`.
+
+    Lines may be bytes (as read from a file, split on ``\\n`` only) or text. A UTF-8 byte-order mark on the
+    first line is ignored. Invalid UTF-8, lone surrogates, over-deep nesting and oversized numbers are
+    reported for their line; the import goes on with the next.
+    """
+    for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, bytes):
+            if number == 1:
+                raw = raw.removeprefix(b"\xef\xbb\xbf")
+            raw = raw.rstrip(b"\r")
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, LineError(number, "line", "不是有效的UTF-8 / not valid UTF-8")
+                continue
+        else:
+            raw = raw.removeprefix("\ufeff") if number == 1 else raw
         if not raw.strip():
             continue
         try:
-            yield number, json.loads(raw)
-        except json.JSONDecodeError as exc:
-            yield number, LineError(number, "line", f"not valid JSON ({exc.msg})")
+            yield number, msgspec.json.decode(raw)
+        except (msgspec.DecodeError, ValueError, RecursionError) as exc:
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:100]
+            yield number, LineError(number, "line", f"不是有效的JSON / not valid JSON ({reason})")
+
+
+def read_jsonl_file(path: Path) -> list[bytes]:
+    """The lines of a JSON Lines file as bytes, split on ``\\n`` only (not on U+2028 and the like)."""
+    lines = path.read_bytes().split(b"\n")
+    return lines[:-1] if lines and lines[-1] == b"" else lines

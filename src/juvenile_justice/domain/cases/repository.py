@@ -12,7 +12,6 @@ from typing import Any
 
 from juvenile_justice import db
 from juvenile_justice.domain.cases.tables import (
-    CaseAssignment,
     CaseCharge,
     CaseFile,
     CaseStep,
@@ -289,17 +288,22 @@ async def list_cases(unit_id: int, f: CaseFilter, limit: int, before_id: int | N
     ]
 
 
-async def case_ids_by_external(external_ids: list[str]) -> dict[str, int]:
-    """Map of external id to case id for imported cases that exist."""
-    if not external_ids:
-        return {}
-    rows = await CaseFile.select(CaseFile.id, CaseFile.external_id).where(CaseFile.external_id.is_in(external_ids))
-    return {r["external_id"]: int(r["id"]) for r in rows}
+async def case_unit_by_external(external_id: str) -> tuple[int, int] | None:
+    """(case id, unit id) of the imported case with this external id, or None."""
+    row = await CaseFile.select(CaseFile.id, CaseFile.unit).where(CaseFile.external_id == external_id).first()
+    return (int(row["id"]), int(row["unit"])) if row else None
 
 
-async def insert_assignment(case_id: int, user_id: int, now: datetime) -> None:
-    """Assign a prosecutor to a case."""
-    await CaseAssignment.insert(CaseAssignment(case_file=case_id, account=user_id, assigned_at=now))
+async def insert_assignment(case_id: int, user_id: int, now: datetime) -> bool:
+    """Assign a prosecutor to a case; False when already assigned (also under concurrency)."""
+    rows = await db.fetch(
+        "INSERT INTO case_assignment (case_file, account, assigned_at) VALUES ({}, {}, {}) "
+        "ON CONFLICT (case_file, account) DO NOTHING RETURNING id",
+        case_id,
+        user_id,
+        now,
+    )
+    return bool(rows)
 
 
 def _person(row: dict[str, Any]) -> PersonRecord:

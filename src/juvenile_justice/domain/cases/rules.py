@@ -6,13 +6,15 @@ API, the pages and the importer give the same answer for the same bad input.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 from juvenile_justice.domain.cases.criminal_law import UnknownCharge, check_charge
 from juvenile_justice.lib.errors import FieldError, ValidationFailed
 from juvenile_justice.lib.periods import age_in_full_years
-from juvenile_justice.lib.resident_id import InvalidResidentId, parse_resident_id
+from juvenile_justice.lib.resident_id import InvalidResidentId, check_digit, parse_resident_id
 
 EARLIEST_OFFENSE = date(1980, 1, 1)
 """The Criminal Law took effect on 1980-01-01; earlier offence dates are refused."""
@@ -190,13 +192,32 @@ def check_decision(
         raise ValidationFailed.one("sentence_months", f"该刑罚不填刑期 / not applicable to {sentence_kind}")
 
 
+_ID_LIKE = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
+
+
+def contains_resident_id(text: str) -> bool:
+    """True when ``text`` contains a valid 18-character resident ID number (check digit included)."""
+    return any(check_digit(m.group(0)[:17]) == m.group(0)[17].upper() for m in _ID_LIKE.finditer(text))
+
+
 def clean_text(value: str, field: str) -> str:
-    """Strip a free-text value and refuse control characters.
+    """Strip a free-text value; refuse control, invisible and bidi-control characters and ID numbers.
+
+    Free text (titles, summaries, document numbers) is shown to everyone who reads the case, so a
+    resident ID number there would bypass masking (R-GEN-6, MPL 103): it belongs in a person's record.
 
     Raises:
-        ValidationFailed: empty after stripping, or with control characters.
+        ValidationFailed: empty, with control or format (Unicode Cf) characters, or with an ID number.
     """
     text = value.strip()
+    if any(unicodedata.category(ch) == "Cf" for ch in text):
+        raise ValidationFailed.one(
+            field, "不能含不可见或方向控制字符 / must not contain invisible or bidi-control characters"
+        )
+    if contains_resident_id(text):
+        raise ValidationFailed.one(
+            field, "不得包含公民身份号码，请在人员信息中填写 / must not contain a resident ID number"
+        )
     if not text:
         raise ValidationFailed.one(field, "必填 / must not be blank")
     if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text) or "\x7f" in text:

@@ -236,6 +236,10 @@ async def list_cases(
     for field, value in (("q", text), ("charge", charge)):
         if value and "\x00" in value:
             raise ValidationFailed.one(field, "不能含NUL字符 / must not contain NUL characters")
+        if value and rules.contains_resident_id(value):
+            raise ValidationFailed.one(
+                field, "不得用公民身份号码检索，请用人员查询 / search by ID number with the person lookup"
+            )
     size = check_limit(limit)
     before = decode_cursor(cursor)
     f = repo.CaseFilter(
@@ -339,7 +343,8 @@ async def assign(p: Principal, case_id: int, data: s.AssignmentCreate) -> s.Assi
         raise Conflict("已是本案承办检察官 / already a prosecutor of this case")
     now = now_utc()
     async with db.transaction():
-        await repo.insert_assignment(case_id, user.id, now)
+        if not await repo.insert_assignment(case_id, user.id, now):
+            raise Conflict("已是本案承办检察官 / already a prosecutor of this case")
     return s.AssignmentOut(case_id=case_id, username=user.username, assigned_at=now)
 
 

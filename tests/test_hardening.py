@@ -1,0 +1,145 @@
+"""Regression tests from the adversarial review: no input gives a 5xx, races give 409, free text carries
+no ID numbers, every answer carries the security headers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import httpx
+import pytest
+
+from helpers import PASSWORD, auth, make_user, resident_id
+
+CASE = {
+    "case_type": "juvenile_suspect",
+    "title": "张某某盗窃案",
+    "offense_date": "2021-03-02",
+    "received_on": "2021-03-10",
+    "charges": [{"name": "盗窃罪", "article": "264"}],
+}
+
+
+async def test_deeply_nested_json_is_400(client: httpx.AsyncClient) -> None:
+    body = "[" * 1000 + "]" * 1000
+    r = await client.post("/api/auth/token", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+    await make_user("pro1", "prosecutor")
+    r = await client.post(
+        "/api/cases", content=body, headers={**await auth(client, "pro1"), "content-type": "application/json"}
+    )
+    assert r.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/cases", "/cases/new", "/cases/1", "/cases/1/steps/new", "/api/cases"])
+async def test_options_is_never_a_server_error(client: httpx.AsyncClient, path: str) -> None:
+    r = await client.options(path)
+    assert r.status_code < 500
+
+
+@pytest.mark.parametrize("path", ["/static/%00", "/static/app.css%00.txt", "/cases/%00"])
+async def test_nul_in_path_is_refused(client: httpx.AsyncClient, path: str) -> None:
+    r = await client.get(path)
+    assert r.status_code in (400, 404) and r.headers["cache-control"] == "no-store"
+
+
+async def test_error_answers_carry_security_headers(client: httpx.AsyncClient) -> None:
+    await make_user("pro1", "prosecutor")
+    h = await auth(client, "pro1")
+    for r in (
+        await client.get("/api/cases/999999", headers=h),
+        await client.get("/api/cases"),
+        await client.get("/cases/1", headers={"Cookie": "jj_session=nope"}),
+        await client.post("/api/cases", json={}, headers=h),
+    ):
+        assert r.headers["cache-control"] == "no-store", r.status_code
+        assert r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", "张三盗窃案（370811200501021217）"),
+        ("title", "\u200b"),
+        ("title", "张某某\u202e案窃盗"),
+    ],
+)
+async def test_case_free_text_refuses_id_numbers_and_invisible_characters(
+    client: httpx.AsyncClient, field: str, value: str
+) -> None:
+    await make_user("pro1", "prosecutor")
+    number = resident_id(date(2005, 1, 2))
+    value = value.replace("370811200501021217", number)
+    r = await client.post("/api/cases", json={**CASE, field: value}, headers=await auth(client, "pro1"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == field
+    assert number not in r.text
+
+
+async def test_step_summary_and_search_refuse_id_numbers(client: httpx.AsyncClient) -> None:
+    await make_user("pro1", "prosecutor")
+    h = await auth(client, "pro1")
+    case = (await client.post("/api/cases", json=CASE, headers=h)).json()
+    number = resident_id(date(2005, 1, 2))
+    step = {"kind": "讯问", "occurred_on": "2021-03-11", "summary": f"讯问犯罪嫌疑人（{number}）"}
+    r = await client.post(f"/api/cases/{case['id']}/steps", json=step, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "summary"
+    # an 18-digit number that is not a valid ID (wrong check digit) is ordinary text
+    ok = {**step, "summary": f"卷宗编号 {number[:17]}{'0' if number[17] != '0' else '1'}"}
+    assert (await client.post(f"/api/cases/{case['id']}/steps", json=ok, headers=h)).status_code == 201
+    assert (await client.get("/api/cases", params={"q": number}, headers=h)).status_code == 422
+
+
+async def test_person_name_refuses_invisible_characters(client: httpx.AsyncClient) -> None:
+    await make_user("pro1", "prosecutor")
+    h = await auth(client, "pro1")
+    case = (await client.post("/api/cases", json=CASE, headers=h)).json()
+    person = {"role": "suspect", "name": "王\u200b五", "gender": "male", "id_number": resident_id(date(2005, 1, 2))}
+    r = await client.post(f"/api/cases/{case['id']}/persons", json=person, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
+
+
+async def test_failures_after_a_success_still_count(client: httpx.AsyncClient) -> None:
+    await make_user("pro1", "prosecutor")
+
+    async def attempt(password: str) -> int:
+        r = await client.post("/api/auth/token", json={"username": "pro1", "password": password})
+        return r.status_code
+
+    for _ in range(4):
+        assert await attempt("wrong-password") == 401
+    from juvenile_justice.domain.accounts import repository as repo
+    from juvenile_justice.domain.accounts.service import now_utc
+
+    # a failure recorded after the successful attempt began must survive its clean-up
+    success_id = await repo.insert_attempt("pro1", now_utc())
+    later = await repo.insert_attempt("pro1", now_utc())
+    await repo.clear_attempts("pro1", success_id)
+    remaining = await repo.count_attempts_before("pro1", now_utc().replace(year=2000), later + 1)
+    assert remaining == 1
+
+
+async def test_concurrent_duplicates_give_one_201_and_409s(live_server: str) -> None:
+    await make_user("pro1", "prosecutor")
+    await make_user("pro2", "prosecutor")
+    async with httpx.AsyncClient(base_url=live_server, timeout=60) as c:
+        t = (await c.post("/api/auth/token", json={"username": "pro1", "password": PASSWORD})).json()
+        h = {"Authorization": f"Bearer {t['access_token']}"}
+        case = (await c.post("/api/cases", json=CASE, headers=h)).json()
+        url = f"/api/cases/{case['id']}"
+        person = {"role": "suspect", "name": "王五", "gender": "male", "id_number": resident_id(date(2005, 1, 2))}
+        for path, body in (
+            ("/assignments", {"username": "pro2"}),
+            ("/persons", person),
+        ):
+            results = await asyncio.gather(*[c.post(url + path, json=body, headers=h) for _ in range(12)])
+            codes = sorted(r.status_code for r in results)
+            assert codes == [201] + [409] * 11, (path, codes)
+        pid = (await c.get(url + "/persons", headers=h)).json()["items"][0]["id"]
+        decision = {
+            "person_id": pid,
+            "kind": "prosecuted",
+            "decision_date": "2021-06-01",
+            "document_number": "任检未刑诉〔2021〕1号",
+        }
+        results = await asyncio.gather(*[c.post(url + "/decisions", json=decision, headers=h) for _ in range(12)])
+        assert sorted(r.status_code for r in results) == [201] + [409] * 11
