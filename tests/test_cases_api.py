@@ -340,3 +340,21 @@ async def test_assignment_gives_write_access(client: httpx.AsyncClient, pro: dic
     await make_user("pro_qf", "prosecutor", OTHER_PROCURATORATE)
     r = await client.post(f"/api/cases/{case['id']}/assignments", json={"username": "pro_qf"}, headers=pro)
     assert r.status_code == 422
+
+
+async def test_parent_born_before_the_region_code_existed_is_accepted(
+    client: httpx.AsyncClient, pro: dict[str, str]
+) -> None:
+    """Born 1978, ID issued later under 370811 (任城区, in use from 1983): a real number, accepted."""
+    case = await new_case(client, pro)
+    parent = {
+        "role": "legal_representative",
+        "name": "张大",
+        "gender": "male",
+        "id_number": resident_id(date(1978, 6, 1), region="370811"),
+    }
+    r = await client.post(f"/api/cases/{case['id']}/persons", json=parent, headers=pro)
+    assert r.status_code == 201, r.text
+    retired = {**parent, "id_number": resident_id(date(2015, 6, 1), region="370802"), "role": "victim"}
+    r = await client.post(f"/api/cases/{case['id']}/persons", json=retired, headers=pro)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "id_number"

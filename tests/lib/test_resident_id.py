@@ -159,18 +159,21 @@ def test_province_only_region_keyerror_is_converted() -> None:
     ("region", "birth", "valid"),
     [
         # stdnum cn/loc.dat: 370882 "[1992-2013]兖州市", 370812 "[2013-]兖州区" (Jining, Shandong).
+        # A number is issued after birth under the codes then in force: the code must have been in
+        # use at some time in or after the birth year.
         ("370882", "20100510", True),
         ("370882", "20130510", True),
-        ("370882", "20150510", False),
+        ("370882", "20150510", False),  # retired before the person was born
         ("370812", "20150510", True),
         ("370812", "20130510", True),
-        ("370812", "20100510", False),
-        # 370811 "[1983-1992]郊区,[1993-]任城区": no entry before 1983.
+        ("370812", "20100510", True),  # born in 兖州 in 2010, first ID issued after 2013
+        # 370811 "[1983-1992]郊区,[1993-]任城区": a parent born in 1980 carries it.
         ("370811", "19830510", True),
-        ("370811", "19800510", False),
+        ("370811", "19800510", True),
+        ("370802", "20150510", False),  # 市中区, retired in 2013
     ],
 )
-def test_region_must_be_valid_for_the_birth_year(region: str, birth: str, valid: bool) -> None:
+def test_region_must_be_in_use_in_or_after_the_birth_year(region: str, birth: str, valid: bool) -> None:
     number = make(region, birth, "001")
     if valid:
         assert parse_resident_id(number, today=TODAY).region_code == region
