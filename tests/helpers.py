@@ -56,8 +56,10 @@ def resident_id(birth: date, *, region: str = "370811", seq: int = 12, male: boo
     return body + check_digit(body)
 
 
-async def make_user(username: str, role: str, unit: str = PROSECUTORATE, *, chief: bool = False) -> str:
-    """Create a user with :data:`PASSWORD`; returns the user name."""
+async def make_user(username: str, role: str, unit: str | None = None, *, chief: bool = False) -> str:
+    """Create a user with :data:`PASSWORD` (judges in :data:`COURT`, others in :data:`PROSECUTORATE` by
+    default); returns the user name."""
+    unit = unit or (COURT if role == "judge" else PROSECUTORATE)
     await accounts.add_user(
         username, role=role, unit=unit, password=PASSWORD, capabilities=frozenset({"chief"}) if chief else frozenset()
     )

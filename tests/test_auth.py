@@ -197,3 +197,28 @@ async def test_users_and_units_validation() -> None:
         await accounts.set_unit("济宁市中级人民法院", parent="济宁市任城区人民法院")
     with pytest.raises(ValidationFailed, match="province"):
         await accounts.set_unit("济宁市中级人民法院", province_code="37")
+
+
+async def test_roles_fit_their_unit_and_prefixes_are_unique() -> None:
+    from juvenile_justice.lib.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed, match="procuratorate"):
+        await accounts.add_user("pro9", role="prosecutor", unit="济宁市任城区人民法院", password=PASSWORD)
+    with pytest.raises(ValidationFailed, match="court"):
+        await accounts.add_user("judge9", role="judge", unit="济宁市任城区人民检察院", password=PASSWORD)
+    assert await accounts_repo_unit("济宁市任城区人民法院") is None  # nothing half-written
+    await accounts.add_user("aud9", role="auditor", unit="济宁市人民检察院", password=PASSWORD)
+    await accounts.ensure_unit("济宁市任城区人民检察院")
+    await accounts.ensure_unit("曲阜市人民检察院")
+    await accounts.ensure_unit("济宁市中级人民法院")
+    await accounts.set_unit("济宁市任城区人民检察院", doc_prefix="任检未")
+    with pytest.raises(ValidationFailed, match="prefix"):
+        await accounts.set_unit("曲阜市人民检察院", doc_prefix="任检未")
+    with pytest.raises(ValidationFailed, match="court"):
+        await accounts.set_unit("曲阜市人民检察院", parent="济宁市中级人民法院")
+
+
+async def accounts_repo_unit(name: str) -> object:
+    from juvenile_justice.domain.accounts import repository
+
+    return await repository.unit_by_name(name)

@@ -21,7 +21,9 @@ def _run(fn: Callable[[], Awaitable[T]]) -> T:
 
     async def main() -> T:
         async with db.lifespan_pool():
-            await db.migrate()
+            applied = await db.migrate()
+            if applied:
+                click.echo(f"applied {applied} migration(s)", err=True)
             return await fn()
 
     try:

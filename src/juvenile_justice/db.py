@@ -95,8 +95,8 @@ async def stop() -> None:
         _keepalive = None
 
 
-async def migrate() -> None:
-    """Apply every pending Piccolo migration, in dependency order, quietly.
+async def migrate() -> int:
+    """Apply every pending Piccolo migration, in dependency order, quietly; returns how many ran.
 
     Raises:
         RuntimeError: a migration failed (the message names it).
@@ -106,11 +106,21 @@ async def migrate() -> None:
     db = engine()
     if isinstance(db, SQLiteEngine):
         await db.run_ddl("PRAGMA journal_mode=WAL")
+    before = await _applied_migrations()
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink):
         result = await run_forwards("all")
     if not result.success:
         raise RuntimeError(f"migration failed: {result.message}")
+    return await _applied_migrations() - before
+
+
+async def _applied_migrations() -> int:
+    try:
+        row = await fetch_one("SELECT COUNT(*) AS n FROM migration")
+    except Exception:
+        return 0
+    return int(row["n"]) if row else 0
 
 
 @contextlib.asynccontextmanager

@@ -53,6 +53,12 @@ async def unit_by_name(name: str) -> UnitRecord | None:
     return _unit(row) if row else None
 
 
+async def unit_by_doc_prefix(doc_prefix: str) -> UnitRecord | None:
+    """The unit with this document prefix, if any."""
+    row = await Unit.select().where(Unit.doc_prefix == doc_prefix).first()
+    return _unit(row) if row else None
+
+
 async def unit_by_id(unit_id: int) -> UnitRecord | None:
     """The unit with this id."""
     row = await Unit.select().where(Unit.id == unit_id).first()

@@ -31,6 +31,10 @@ MAX_FAILURES = 5
 """Failed log-ins per user name allowed within :data:`FAILURE_WINDOW`."""
 FAILURE_WINDOW = timedelta(minutes=15)
 
+ROLE_UNIT_KINDS = {"prosecutor": "procuratorate", "aid_officer": "procuratorate", "judge": "court"}
+"""The kind of unit each role works in (judicial aid here is the procuratorate's); auditors and
+administrators may sit in any unit."""
+
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 MIN_PASSWORD_LENGTH = 10
 
@@ -147,14 +151,23 @@ async def set_unit(
                 raise ValidationFailed.one("parent", "no such unit")
             if parent_unit.id in await repo.subtree_ids(unit.id):
                 raise ValidationFailed.one("parent", "a unit cannot be placed below itself")
+            if parent_unit.kind != unit.kind:
+                raise ValidationFailed.one(
+                    "parent", f"a {unit.kind} goes below a {unit.kind}, not a {parent_unit.kind}"
+                )
             values["parent"] = parent_unit.id
         if province_code is not None:
             if not re.fullmatch(r"\d{2}0000", province_code):
-                raise ValidationFailed.one("province", "a 6-digit province code such as 370000")
+                raise ValidationFailed.one("province", "a province-level code ending in 0000, such as 370000")
             values["province_code"] = province_code
         if doc_prefix is not None:
             if not 1 <= len(doc_prefix) <= 20:
                 raise ValidationFailed.one("doc_prefix", "1 to 20 characters")
+            holder = await repo.unit_by_doc_prefix(doc_prefix)
+            if holder is not None and holder.id != unit.id:
+                raise ValidationFailed.one(
+                    "doc_prefix", "already the prefix of another unit (case numbers would clash)"
+                )
             values["doc_prefix"] = doc_prefix
         await repo.update_unit(unit.id, values)
         updated = await repo.unit_by_id(unit.id)
@@ -187,6 +200,9 @@ async def add_user(
         if await repo.user_by_username(name):
             raise ValidationFailed.one("username", "this user name is taken")
         unit_record = await ensure_unit(unit)
+        expected = ROLE_UNIT_KINDS.get(role)
+        if expected is not None and unit_record.kind != expected:
+            raise ValidationFailed.one("unit", f"a {role} belongs to a {expected}, not a {unit_record.kind}")
         return await repo.insert_user(name, password_hash, role, unit_record.id, capabilities, now_utc())
 
 
