@@ -141,11 +141,11 @@ async def test_bearer_token_does_not_open_pages(client: httpx.AsyncClient) -> No
     ("target", "expected"),
     [
         ("/cases/7", "/cases/7"),
-        ("//evil.example/x", "/cases"),
-        ("https://evil.example", "/cases"),
-        ("/\\evil.example", "/cases"),
-        ("/login", "/cases"),
-        (None, "/cases"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("/login", "/"),
+        (None, "/"),
     ],
 )
 def test_next_after_login_stays_on_this_site(target: str | None, expected: str) -> None:
@@ -161,7 +161,7 @@ async def test_login_form_needs_csrf_and_sets_session(client: httpx.AsyncClient)
     form = await client.get("/login")
     csrf = form.text.split('name="_csrf_token" value="')[1].split('"')[0]
     r = await client.post("/login", data={"username": "pro1", "password": PASSWORD, "_csrf_token": csrf})
-    assert r.status_code == 303 and r.headers["location"] == "/cases"
+    assert r.status_code == 303 and r.headers["location"] == "/"
     cookie = r.headers["set-cookie"]
     assert "jj_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
     bad = await client.post("/login", data={"username": "pro1", "password": "nope", "_csrf_token": csrf})
@@ -222,3 +222,23 @@ async def accounts_repo_unit(name: str) -> object:
     from juvenile_justice.domain.accounts import repository
 
     return await repository.unit_by_name(name)
+
+
+@pytest.mark.parametrize(
+    ("role", "home"),
+    [
+        ("prosecutor", "/cases"),
+        ("aid_officer", "/cases"),
+        ("judge", "/account"),
+        ("auditor", "/account"),
+        ("admin", "/account"),
+    ],
+)
+async def test_home_page_fits_the_role(client: httpx.AsyncClient, role: str, home: str) -> None:
+    await make_user("u1", role)
+    issued = await accounts.log_in("u1", PASSWORD, "session")
+    cookie = {"Cookie": f"jj_session={issued.token}"}
+    r = await client.get("/", headers=cookie)
+    assert r.status_code in (302, 303) and r.headers["location"] == home
+    account = await client.get("/account", headers=cookie)
+    assert account.status_code == 200 and "u1" in account.text

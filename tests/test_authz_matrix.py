@@ -212,6 +212,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("PATCH", "/api/persons/{person_id}"):           row(A, R, R, R, R, R, body=person_update),
     # --- pages --------------------------------------------------------------------------------
     ("GET", "/"):                                    row(A, A, A, A, A, R),
+    ("GET", "/account"):                             row(A, A, A, A, A, R),
     ("GET", "/login"):                               row(A, A, A, A, A, A),
     ("POST", "/login"):                              row(A, A, A, A, A, A, body=credentials),
     ("POST", "/logout"):                             row(A, A, A, A, A, R, body=no_body),

@@ -410,7 +410,7 @@ def colleague_sees_masked_names_and_other_units_case_is_404(page: Page, seed: Se
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("404 · 未找到")
     expect(page.get_by_text("孔某某盗窃案")).to_have_count(0)
-    expect(page.get_by_role("link", name="返回案件列表")).to_be_visible()
+    expect(page.get_by_role("link", name="返回首页")).to_be_visible()
     shot(page, "not_found")
 
 

@@ -94,7 +94,7 @@ def requires_roles(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any],
         if user is None:
             raise NotAuthorizedException("authentication required")
         if not isinstance(user, Principal) or user.role not in allowed:
-            raise PermissionDeniedException("your role may not use this")
+            raise PermissionDeniedException("您的角色不能使用此功能 / your role may not use this")
 
     guard.__name__ = "requires_" + "_or_".join(sorted(allowed))
     return guard

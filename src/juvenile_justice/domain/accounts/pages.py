@@ -11,17 +11,27 @@ from litestar.response import Redirect, Template
 
 from juvenile_justice.domain.accounts import service
 from juvenile_justice.lib.errors import NotAuthenticated, TooManyAttempts
-from juvenile_justice.lib.http import SESSION_COOKIE
+from juvenile_justice.lib.http import SESSION_COOKIE, principal
 from juvenile_justice.settings import get_settings
 
 Form = URLEncodedBody[dict[str, str]]
 
 
+CASE_ROLES = frozenset({"prosecutor", "aid_officer"})
+ROLE_LABELS = {
+    "prosecutor": "未检检察官",
+    "judge": "少年法庭法官",
+    "aid_officer": "司法救助承办人",
+    "auditor": "审计员",
+    "admin": "系统管理员",
+}
+
+
 def safe_next(value: str | None) -> str:
-    """A local path to return to after log-in (never another site: no ``//`` or scheme); else ``/cases``."""
+    """A local path to return to after log-in (never another site: no ``//`` or scheme); else ``/``."""
     if not value or len(value) >= 500 or not value.startswith("/") or value.startswith(("//", "/login")):
-        return "/cases"
-    return value if all(ch.isprintable() and ch != "\\" for ch in value) else "/cases"
+        return "/"
+    return value if all(ch.isprintable() and ch != "\\" for ch in value) else "/"
 
 
 class AccountPages(Controller):
@@ -30,9 +40,14 @@ class AccountPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def home(self) -> Redirect:
-        """The case list is the home page."""
-        return Redirect(path="/cases")
+    async def home(self, request: Request[Any, Any, Any]) -> Redirect:
+        """Home: the case list for roles that read cases, the account page for the others."""
+        return Redirect(path="/cases" if principal(request).role in CASE_ROLES else "/account")
+
+    @get("/account")
+    async def account(self, request: Request[Any, Any, Any]) -> Template:
+        """The signed-in user's account: role, unit, capabilities and what the role can do here."""
+        return Template(template_name="pages/account.html", context={"user": principal(request), "roles": ROLE_LABELS})
 
     @get("/login")
     async def login_form(self, next_path: Annotated[str | None, QueryParameter(name="next")] = None) -> Template:

@@ -225,6 +225,11 @@ def _ts(value: Any) -> datetime:
     return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
+def _contains(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with LIKE's wildcards escaped."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 async def list_cases(unit_id: int, f: CaseFilter, limit: int, before_id: int | None) -> list[CaseListRecord]:
     """Cases of one unit, newest first (id descending), at most ``limit``, ids below ``before_id``."""
     where = ["c.unit = {}"]
@@ -236,12 +241,12 @@ async def list_cases(unit_id: int, f: CaseFilter, limit: int, before_id: int | N
         where.append("c.case_type = {}")
         args.append(f.case_type)
     if f.text:
-        pattern = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _contains(f.text)
         where.append("(c.title LIKE {} ESCAPE '\\' OR c.case_number LIKE {} ESCAPE '\\')")
         args += [pattern, pattern]
     if f.charge:
-        where.append("EXISTS (SELECT 1 FROM case_charge g WHERE g.case_file = c.id AND g.name = {})")
-        args.append(f.charge)
+        where.append("EXISTS (SELECT 1 FROM case_charge g WHERE g.case_file = c.id AND g.name LIKE {} ESCAPE '\\')")
+        args.append(_contains(f.charge))
     if f.offense_from:
         where.append("c.offense_date >= {}")
         args.append(f.offense_from)

@@ -138,7 +138,7 @@ def person_facts(
         if age < MIN_LIABILITY_AGE and not (spp_approval_document or "").strip():
             raise ValidationFailed.one(
                 "spp_approval_document",
-                "行为时12至14周岁，须有最高人民检察院核准追诉文书（刑法第17条第3款） / "
+                "行为时已满12周岁不满14周岁，须有最高人民检察院核准追诉文书（刑法第17条第3款） / "
                 "age 12–13 at the offence requires the SPP approval of prosecution (R-GEN-1)",
             )
     return PersonFacts(rid.number, rid.birth_date, age, age < ADULT_AGE)
