@@ -224,6 +224,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/cases/{case_id}/persons/new"):        row(A, R, R, R, R, R, body=witness),
     ("GET", "/cases/{case_id}/steps/new"):           row(A, R, R, R, R, R),
     ("POST", "/cases/{case_id}/steps/new"):          row(A, R, R, R, R, R, body=step),
+    ("GET", "/cases/{case_id}/decisions/new"):       row(A, R, R, R, R, R),
+    ("POST", "/cases/{case_id}/decisions/new"):      row(A, R, R, R, R, R, body=decision),
 }
 # fmt: on
 

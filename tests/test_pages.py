@@ -93,3 +93,33 @@ async def test_new_case_form_reports_every_missing_field(client: httpx.AsyncClie
     assert r.status_code == 422
     for field in ("title", "offense_date", "charges"):
         assert f'id="error-{field}"' in r.text, field
+
+
+async def test_decision_form_records_a_decision_and_reports_errors(client: httpx.AsyncClient) -> None:
+    await make_user("pro1", "prosecutor")
+    api = await auth(client, "pro1")
+    case = (await client.post("/api/cases", json=CASE, headers=api)).json()
+    person = {"role": "suspect", "name": "王五", "gender": "male", "id_number": resident_id(date(2005, 1, 2))}
+    pid = (await client.post(f"/api/cases/{case['id']}/persons", json=person, headers=api)).json()["id"]
+    headers, csrf = await session(client, "pro1")
+    form = await client.get(f"/cases/{case['id']}/decisions/new", headers=headers)
+    assert form.status_code == 200 and "王五" in form.text and "conditional_non_prosecution" not in form.text
+    base = {
+        "person_id": str(pid),
+        "kind": "judgment",
+        "decision_date": "2021-09-01",
+        "_csrf_token": csrf,
+        "document_number": "(2021)鲁0811刑初1号",
+        "sentence_kind": "fixed_term",
+        "sentence_months": "3",
+    }
+    bad = await client.post(f"/cases/{case['id']}/decisions/new", data=base, headers=headers)
+    assert bad.status_code == 422 and 'id="error-sentence_months"' in bad.text and 'value="3"' in bad.text
+    ok = await client.post(f"/cases/{case['id']}/decisions/new", data={**base, "sentence_months": "8"}, headers=headers)
+    assert ok.status_code == 303
+    decisions = (await client.get(f"/api/cases/{case['id']}/decisions", headers=api)).json()["items"]
+    assert [(d["kind"], d["sentence_months"]) for d in decisions] == [("judgment", 8)]
+    dup = await client.post(
+        f"/cases/{case['id']}/decisions/new", data={**base, "sentence_months": "8"}, headers=headers
+    )
+    assert dup.status_code == 422 and 'id="error-kind"' in dup.text

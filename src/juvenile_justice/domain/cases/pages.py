@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 
 from juvenile_justice.domain.cases import schemas as s
 from juvenile_justice.domain.cases import service
+from juvenile_justice.domain.cases.rules import WORKFLOW_ONLY_KINDS
 from juvenile_justice.lib.clock import today_china
 from juvenile_justice.lib.errors import Conflict, FieldError, ValidationFailed
 from juvenile_justice.lib.forms import convert, errors_by_field
@@ -199,3 +200,43 @@ class CasePages(Controller):
                 errors = exc.errors
         case = await service.get_case(p, case_id)
         return _page("step_new", request, status=422, case=case, form=data, errors=_fail(errors))
+
+    @get("/cases/{case_id:int}/decisions/new", guards=[requires_roles("prosecutor")])
+    async def new_decision_form(self, request: Req, case_id: FromPath[int]) -> Template:
+        """The record-a-decision form (suspects of the case only)."""
+        p = principal(request)
+        case = await service.get_writable_case(p, case_id)
+        return _page("decision_new", request, **await _decision_context(p, case), form={}, errors={})
+
+    @post("/cases/{case_id:int}/decisions/new", guards=[requires_roles("prosecutor")], status_code=200)
+    async def add_decision(self, request: Req, case_id: FromPath[int], data: Form) -> Template | Redirect:
+        """Record the decision, or show the form again with the errors."""
+        p = principal(request)
+        fields = (
+            "person_id",
+            "kind",
+            "decision_date",
+            "effective_date",
+            "document_number",
+            "sentence_kind",
+            "sentence_months",
+            "basis_article",
+        )
+        payload, errors = convert({k: data.get(k, "") for k in fields}, s.DecisionCreate)
+        if payload is not None:
+            try:
+                await service.add_decision(p, case_id, payload)
+                return Redirect(path=f"/cases/{case_id}", status_code=303)
+            except ValidationFailed as exc:
+                errors = exc.errors
+            except Conflict as exc:
+                errors = [FieldError("kind", exc.detail)]
+        case = await service.get_writable_case(p, case_id)
+        context = await _decision_context(p, case)
+        return _page("decision_new", request, status=422, **context, form=data, errors=_fail(errors))
+
+
+async def _decision_context(p: Any, case: s.CaseOut) -> dict[str, Any]:
+    persons = await service.list_persons(p, case.id)
+    kinds = {k: v for k, v in DECISION_KINDS.items() if k not in WORKFLOW_ONLY_KINDS}
+    return {"case": case, "suspects": [x for x in persons.items if x.role == "suspect"], "kinds": kinds}
