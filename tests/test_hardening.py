@@ -143,3 +143,47 @@ async def test_concurrent_duplicates_give_one_201_and_409s(live_server: str) -> 
         }
         results = await asyncio.gather(*[c.post(url + "/decisions", json=decision, headers=h) for _ in range(12)])
         assert sorted(r.status_code for r in results) == [201] + [409] * 11
+
+
+async def test_free_text_refuses_full_names_of_the_case_persons(client: httpx.AsyncClient) -> None:
+    await make_user("pro1", "prosecutor")
+    h = await auth(client, "pro1")
+    case = (await client.post("/api/cases", json=CASE, headers=h)).json()
+    person = {
+        "role": "suspect",
+        "name": "欧阳娜娜",
+        "gender": "female",
+        "id_number": resident_id(date(2005, 1, 2), male=False),
+    }
+    assert (await client.post(f"/api/cases/{case['id']}/persons", json=person, headers=h)).status_code == 201
+    step = {"kind": "讯问", "occurred_on": "2021-03-11", "summary": "讯问欧阳娜娜，法定代理人到场。"}
+    r = await client.post(f"/api/cases/{case['id']}/steps", json=step, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "summary" and "欧阳娜娜" not in r.text
+    masked = {**step, "summary": "讯问欧阳某某，法定代理人到场。"}
+    assert (await client.post(f"/api/cases/{case['id']}/steps", json=masked, headers=h)).status_code == 201
+    r = await client.patch(f"/api/cases/{case['id']}", json={"version": 1, "title": "欧阳娜娜盗窃案"}, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "title"
+
+
+async def test_import_refuses_full_names_in_title_and_steps() -> None:
+    import json
+
+    from juvenile_justice.domain.accounts import service as accounts
+    from juvenile_justice.domain.cases.importing import import_objects, read_jsonl
+
+    await accounts.ensure_unit("济宁市任城区人民检察院")
+    base = {
+        "external_id": "n-1",
+        "unit": "济宁市任城区人民检察院",
+        "case_type": "juvenile_suspect",
+        "title": "王某某盗窃案",
+        "offense_date": "2021-02-14",
+        "received_on": "2021-03-01",
+        "charges": [{"name": "盗窃罪", "article": "264"}],
+        "persons": [{"role": "suspect", "name": "王五", "gender": "male", "id_number": resident_id(date(2005, 1, 2))}],
+        "steps": [{"kind": "受理", "occurred_on": "2021-03-01", "summary": "受理王五盗窃案。"}],
+    }
+    titled = {**base, "external_id": "n-2", "title": "王五盗窃案", "steps": []}
+    report = await import_objects(read_jsonl([json.dumps(base), json.dumps(titled)]))
+    assert report.created == 0
+    assert [(e.line, e.field) for e in report.errors] == [(1, "steps.0.summary"), (2, "title")]

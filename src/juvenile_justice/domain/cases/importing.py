@@ -188,10 +188,15 @@ async def _write(line: ImportLine, lookups: _Lookups) -> bool:
             person_id = await repo.insert_person(row)
             if person.ref:
                 people[person.ref] = (person_id, person.role)
+        names = [person.name.strip() for person in line.persons]
+        rules.check_no_person_names(title, names, "title")
         steps = []
         for i, st in enumerate(line.steps):
             with _fields_under(f"steps.{i}"):
-                steps.append(service.step_row(case, st.kind, st.occurred_on, st.summary, prosecutor_id))
+                row = service.step_row(case, st.kind, st.occurred_on, st.summary, prosecutor_id)
+                rules.check_no_person_names(row["summary"], names, "summary")
+                rules.check_no_person_names(row["kind"], names, "kind")
+            steps.append(row)
         decisions = []
         recorded: set[tuple[int, str, str]] = set()
         for i, d in enumerate(line.decisions):

@@ -200,6 +200,21 @@ def contains_resident_id(text: str) -> bool:
     return any(check_digit(m.group(0)[:17]) == m.group(0)[17].upper() for m in _ID_LIKE.finditer(text))
 
 
+def check_no_person_names(text: str, names: list[str], field: str) -> None:
+    """Refuse free text that contains the full name of a person of the case (R-GEN-6, MPL 103).
+
+    Free text is shown to everyone who reads the case; names there would bypass masking. Use the
+    masked form (张某某). Names shorter than two characters are not checked.
+
+    Raises:
+        ValidationFailed: naming ``field``; the message does not repeat the name.
+    """
+    if any(len(name) >= 2 and name in text for name in names):
+        raise ValidationFailed.one(
+            field, "不得写入涉案人员姓名，请使用“张某某”形式 / must not contain the name of a person of the case"
+        )
+
+
 def clean_text(value: str, field: str) -> str:
     """Strip a free-text value; refuse control, invisible and bidi-control characters and ID numbers.
 

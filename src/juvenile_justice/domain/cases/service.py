@@ -281,6 +281,8 @@ async def update_case(p: Principal, case_id: int, data: s.CaseUpdate) -> s.CaseO
         values: dict[str, Any] = {}
         if data.title is not msgspec.UNSET:
             values["title"] = rules.clean_text(data.title, "title")
+            names = [x.name for x in await repo.persons_of_case(case_id)]
+            rules.check_no_person_names(values["title"], names, "title")
         offense = case.offense_date if data.offense_date is msgspec.UNSET else data.offense_date
         received = case.received_on if data.received_on is msgspec.UNSET else data.received_on
         rules.check_case_dates(offense, received, today_china())
@@ -503,11 +505,15 @@ async def add_step(p: Principal, case_id: int, data: s.StepCreate) -> s.StepOut:
     """Add a timeline step.
 
     Raises:
-        ValidationFailed: blank text, a date before the offence or in the future.
+        ValidationFailed: blank text, a date before the offence or in the future, a person's full name.
     """
     async with db.transaction():
         case = await _writable_case(p, case_id)
-        step_id = await repo.insert_step(step_row(case, data.kind, data.occurred_on, data.summary, p.user_id))
+        row = step_row(case, data.kind, data.occurred_on, data.summary, p.user_id)
+        names = [x.name for x in await repo.persons_of_case(case_id)]
+        rules.check_no_person_names(row["summary"], names, "summary")
+        rules.check_no_person_names(row["kind"], names, "kind")
+        step_id = await repo.insert_step(row)
     steps = await repo.steps_of_case(case_id)
     return next(_step_out(x) for x in steps if x.id == step_id)
 
