@@ -305,7 +305,8 @@ def prosecutor_works_a_case(page: Page, seed: Seed) -> None:
     # and a valid step
     page.get_by_label("日期").fill("2021-03-12")
     page.get_by_role("button", name="保存").click()
-    expect(page).to_have_url(re.compile(rf"/cases/{theft['id']}$"))
+    expect(page).to_have_url(re.compile(rf"/cases/{theft['id']}\?saved=step$"))
+    expect(page.locator("#notice")).to_have_text("办案步骤已添加。")
     expect(timeline).to_have_count(2)
     expect(timeline.nth(1)).to_contain_text("2021-03-12")
     expect(timeline.nth(1)).to_contain_text("讯问")
@@ -349,7 +350,8 @@ def new_case_with_a_bad_charge_keeps_the_values(page: Page, seed: Seed) -> None:
 
     page.locator("#charge_article_1").fill("264")
     page.get_by_role("button", name="保存").click()
-    expect(page).to_have_url(re.compile(r"/cases/\d+$"))
+    expect(page).to_have_url(re.compile(r"/cases/\d+\?saved=case$"))
+    expect(page.locator("#notice")).to_have_text("案件已创建。")
     expect(page.locator("#case-title")).to_have_text("王某某故意伤害案")
     expect(page.locator("dl.facts")).to_contain_text("故意伤害罪（刑法第234条")
     expect(page.locator("dl.facts")).to_contain_text("盗窃罪（刑法第264条")

@@ -59,6 +59,13 @@ LABELS = {
     "sentence_kinds": SENTENCE_KINDS,
 }
 MAX_CHARGE_ROWS = 3
+SAVED_NOTICES = {
+    "case": "案件已创建。",
+    "person": "涉案人员已添加。",
+    "step": "办案步骤已添加。",
+    "decision": "决定已记录。",
+}
+"""Notices shown on the case page after a form saved (``?saved=``); anything else shows nothing."""
 
 
 def _page(name: str, request: Req, status: int = 200, **context: Any) -> Template:
@@ -124,14 +131,14 @@ class CasePages(Controller):
         if payload is not None:
             try:
                 case = await service.create_case(principal(request), payload)
-                return Redirect(path=f"/cases/{case.id}", status_code=303)
+                return Redirect(path=f"/cases/{case.id}?saved=case", status_code=303)
             except ValidationFailed as exc:
                 errors = exc.errors
         return _page("case_new", request, status=422, form=data, errors=_fail(errors), rows=range(MAX_CHARGE_ROWS))
 
     @get("/cases/{case_id:int}")
-    async def case_detail(self, request: Req, case_id: FromPath[int]) -> Template:
-        """A case with its people, timeline and decisions."""
+    async def case_detail(self, request: Req, case_id: FromPath[int], saved: FromQuery[str | None] = None) -> Template:
+        """A case with its people, timeline and decisions; ``saved`` names what was just saved."""
         p = principal(request)
         case = await service.get_case(p, case_id)
         persons = await service.list_persons(p, case_id)
@@ -148,6 +155,7 @@ class CasePages(Controller):
             decisions=decisions.items,
             names=names,
             can_edit=can_edit,
+            notice=SAVED_NOTICES.get(saved or ""),
         )
 
     @get("/cases/{case_id:int}/persons/new", guards=[requires_roles("prosecutor")])
@@ -173,7 +181,7 @@ class CasePages(Controller):
         if payload is not None:
             try:
                 await service.add_person(p, case_id, payload)
-                return Redirect(path=f"/cases/{case_id}", status_code=303)
+                return Redirect(path=f"/cases/{case_id}?saved=person", status_code=303)
             except ValidationFailed as exc:
                 errors = exc.errors
             except Conflict as exc:
@@ -195,7 +203,7 @@ class CasePages(Controller):
         if payload is not None:
             try:
                 await service.add_step(p, case_id, payload)
-                return Redirect(path=f"/cases/{case_id}", status_code=303)
+                return Redirect(path=f"/cases/{case_id}?saved=step", status_code=303)
             except ValidationFailed as exc:
                 errors = exc.errors
         case = await service.get_case(p, case_id)
@@ -226,7 +234,7 @@ class CasePages(Controller):
         if payload is not None:
             try:
                 await service.add_decision(p, case_id, payload)
-                return Redirect(path=f"/cases/{case_id}", status_code=303)
+                return Redirect(path=f"/cases/{case_id}?saved=decision", status_code=303)
             except ValidationFailed as exc:
                 errors = exc.errors
             except Conflict as exc:
