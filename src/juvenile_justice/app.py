@@ -63,6 +63,7 @@ def create_app() -> Litestar:
         ),
         security=[{"BearerToken": []}],
         path="/schema",
+        use_handler_docstrings=True,
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,

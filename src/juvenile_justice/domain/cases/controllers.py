@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from juvenile_justice.domain.cases import schemas as s
 from juvenile_justice.domain.cases import service
@@ -33,7 +33,7 @@ class CaseController(Controller):
     async def list_cases(
         self,
         request: Req,
-        limit: FromQuery[int | None] = None,
+        limit: Annotated[int | None, QueryParameter(ge=1, le=500)] = None,
         cursor: FromQuery[str | None] = None,
         case_type: FromQuery[s.CaseType | None] = None,
         q: FromQuery[str | None] = None,
@@ -42,7 +42,10 @@ class CaseController(Controller):
         offense_to: FromQuery[date | None] = None,
         mine: FromQuery[bool] = False,
     ) -> s.CasePage:
-        """Your unit's cases, newest first; ``q`` matches title or case number."""
+        """Your unit's cases, newest first (``limit`` 1–500, default 50; ``next_cursor`` continues the list with
+        the same filters). ``q`` matches part of the title or case number, ``charge`` part of a charge name;
+        ``mine=true`` keeps the cases you are a prosecutor of. ID numbers are never search terms here (422):
+        use ``POST /api/persons/lookup``."""
         return await service.list_cases(
             principal(request),
             limit=limit,
