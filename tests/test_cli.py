@@ -142,3 +142,47 @@ async def test_demo_loads_every_line_through_the_importer() -> None:
     assert units and units["n"] == 28  # 15 procuratorates, 13 courts
     again = cli("demo", "--if-empty")
     assert again.returncode == 0 and "nothing loaded" in again.stdout
+
+
+async def test_users_list_set_password_disable_enable() -> None:
+    import httpx
+
+    from juvenile_justice.app import create_app
+
+    assert (
+        cli(
+            "users",
+            "add",
+            "pro1",
+            "--role",
+            "prosecutor",
+            "--unit",
+            "济宁市任城区人民检察院",
+            "--password-stdin",
+            stdin="synthetic-password-1\n",
+        ).returncode
+        == 0
+    )
+    listed = cli("users", "list")
+    assert listed.returncode == 0 and "pro1" in listed.stdout and "active" in listed.stdout
+    assert "argon2" not in listed.stdout
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+
+        async def token(password: str) -> httpx.Response:
+            return await c.post("/api/auth/token", json={"username": "pro1", "password": password})
+
+        old = (await token("synthetic-password-1")).json()["access_token"]
+        r = cli("users", "set-password", "pro1", "--password-stdin", stdin="synthetic-password-2\n")
+        assert r.returncode == 0, r.stderr
+        assert (await c.get("/api/me", headers={"Authorization": f"Bearer {old}"})).status_code == 401
+        assert (await token("synthetic-password-1")).status_code == 401
+        new = (await token("synthetic-password-2")).json()["access_token"]
+        assert cli("users", "disable", "pro1").returncode == 0
+        assert "DISABLED" in cli("users", "list").stdout
+        assert (await c.get("/api/me", headers={"Authorization": f"Bearer {new}"})).status_code == 401
+        assert (await token("synthetic-password-2")).status_code == 401
+        assert cli("users", "enable", "pro1").returncode == 0
+        assert (await token("synthetic-password-2")).status_code == 200
+    assert cli("users", "disable", "nobody").returncode == 2
+    assert cli("users", "set-password", "pro1", "--password-stdin", stdin="short\n").returncode == 2

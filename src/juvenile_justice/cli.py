@@ -143,6 +143,51 @@ def users_add(username: str, role: str, unit: str, capabilities: tuple[str, ...]
     click.echo(f"user {username} created (id {user_id})")
 
 
+@users.command("list")
+def users_list() -> None:
+    """List users: name, role, unit, capabilities, active."""
+    from juvenile_justice.domain.accounts import service
+
+    for u in _run(service.list_users):
+        caps = ",".join(sorted(u.capabilities)) or "-"
+        click.echo(f"{u.username:<20} {u.role:<12} {caps:<6} {'active' if u.active else 'DISABLED':<8} {u.unit}")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+def users_set_password(username: str, password_stdin: bool) -> None:
+    """Set a user's password; their sessions and tokens end."""
+    from juvenile_justice.domain.accounts import service
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
+    _run(lambda: service.set_password(username, password))
+    click.echo(f"password of {username} changed; their sessions ended")
+
+
+@users.command("disable")
+@click.argument("username")
+def users_disable(username: str) -> None:
+    """Disable a user: no log-in; their sessions and tokens end."""
+    from juvenile_justice.domain.accounts import service
+
+    _run(lambda: service.set_active(username, False))
+    click.echo(f"user {username} disabled")
+
+
+@users.command("enable")
+@click.argument("username")
+def users_enable(username: str) -> None:
+    """Enable a disabled user."""
+    from juvenile_justice.domain.accounts import service
+
+    _run(lambda: service.set_active(username, True))
+    click.echo(f"user {username} enabled")
+
+
 @main.group()
 def units() -> None:
     """Manage units."""

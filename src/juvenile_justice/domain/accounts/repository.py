@@ -150,6 +150,35 @@ async def set_password(user_id: int, password_hash: str) -> None:
     await AuthToken.delete().where(AuthToken.account == user_id)
 
 
+async def set_active(user_id: int, active: bool) -> None:
+    """Enable or disable a user; disabling ends every session and token of the user."""
+    await AppUser.update({AppUser.active: active}).where(AppUser.id == user_id)
+    if not active:
+        await AuthToken.delete().where(AuthToken.account == user_id)
+
+
+async def all_users() -> list[tuple[UserRecord, str]]:
+    """Every user with the name of their unit, by user name."""
+    rows = await db.fetch(
+        "SELECT u.*, n.name AS unit_name FROM app_user u JOIN unit n ON n.id = u.unit ORDER BY u.username"
+    )
+    return [
+        (
+            UserRecord(
+                id=r["id"],
+                username=r["username"],
+                password_hash=r["password_hash"],
+                role=r["role"],
+                unit_id=r["unit"],
+                capabilities=frozenset(c for c in r["capabilities"].split(",") if c),
+                active=bool(r["active"]),
+            ),
+            r["unit_name"],
+        )
+        for r in rows
+    ]
+
+
 async def user_ids_by_usernames(usernames: list[str]) -> dict[str, int]:
     """Map of user name to id for the given names that exist."""
     if not usernames:

@@ -209,3 +209,51 @@ async def add_user(
 async def units() -> list[repo.UnitRecord]:
     """Every unit."""
     return await repo.all_units()
+
+
+@dataclass(frozen=True, slots=True)
+class UserSummary:
+    """A user as listed to administrators (never the password hash)."""
+
+    username: str
+    role: str
+    unit: str
+    capabilities: frozenset[str]
+    active: bool
+
+
+async def list_users() -> list[UserSummary]:
+    """Every user, by user name."""
+    return [UserSummary(u.username, u.role, unit, u.capabilities, u.active) for u, unit in await repo.all_users()]
+
+
+async def _existing(username: str) -> repo.UserRecord:
+    user = await repo.user_by_username(normalise_username(username))
+    if user is None:
+        raise ValidationFailed.one("username", "no such user")
+    return user
+
+
+async def set_password(username: str, password: str) -> None:
+    """Replace a user's password; every session and token of the user ends.
+
+    Raises:
+        ValidationFailed: unknown user or a short password.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed.one("password", f"at least {MIN_PASSWORD_LENGTH} characters")
+    password_hash = await hash_password(password)
+    async with db.transaction():
+        user = await _existing(username)
+        await repo.set_password(user.id, password_hash)
+
+
+async def set_active(username: str, active: bool) -> None:
+    """Enable or disable a user (a disabled user cannot log in; their sessions and tokens end).
+
+    Raises:
+        ValidationFailed: unknown user.
+    """
+    async with db.transaction():
+        user = await _existing(username)
+        await repo.set_active(user.id, active)
