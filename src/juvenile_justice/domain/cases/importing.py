@@ -210,16 +210,9 @@ async def _write(line: ImportLine, lookups: _Lookups) -> bool:
                     f"decisions.{i}.person_ref", "本行中没有该人员 / no person with this ref in the line"
                 )
             person_id, role = people[d.person_ref]
-            data = s.DecisionCreate(
-                person_id=person_id,
-                kind=d.kind,
-                decision_date=d.decision_date,
-                document_number=d.document_number,
-                effective_date=d.effective_date,
-                sentence_kind=d.sentence_kind,
-                sentence_months=d.sentence_months,
-                basis_article=d.basis_article,
-            )
+            fields = msgspec.structs.asdict(d)
+            del fields["person_ref"]
+            data = s.DecisionCreate(person_id=person_id, **fields)
             with _fields_under(f"decisions.{i}"):
                 row = service.decision_row(case, person_id, role, data, prosecutor_id)
             key = (person_id, row["kind"], row["document_number"])

@@ -24,6 +24,7 @@ from juvenile_justice.lib.clock import now_utc, today_china
 from juvenile_justice.lib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from juvenile_justice.lib.names import mask_name
 from juvenile_justice.lib.pagination import check_limit, decode_cursor, encode_cursor
+from juvenile_justice.lib.resident_id import InvalidResidentId, parse_resident_id
 from juvenile_justice.lib.security import Principal
 
 READ_ROLES = frozenset({"prosecutor", "aid_officer"})
@@ -479,8 +480,6 @@ async def lookup_persons(p: Principal, data: s.LookupIn) -> s.LookupOut:
     """
     if p.role != "prosecutor":
         raise Forbidden("只有检察官可以查询人员 / only prosecutors search persons")
-    from juvenile_justice.lib.resident_id import InvalidResidentId, parse_resident_id
-
     try:
         number = parse_resident_id(data.id_number, today=today_china()).number
     except InvalidResidentId as exc:
@@ -514,8 +513,15 @@ async def add_step(p: Principal, case_id: int, data: s.StepCreate) -> s.StepOut:
         rules.check_no_person_names(row["summary"], names, "summary")
         rules.check_no_person_names(row["kind"], names, "kind")
         step_id = await repo.insert_step(row)
-    steps = await repo.steps_of_case(case_id)
-    return next(_step_out(x) for x in steps if x.id == step_id)
+    return s.StepOut(
+        id=step_id,
+        case_id=case_id,
+        kind=row["kind"],
+        occurred_on=row["occurred_on"],
+        summary=row["summary"],
+        created_by=p.username,
+        created_at=row["created_at"],
+    )
 
 
 def step_row(
