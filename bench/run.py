@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c
 
-BENCHES = ("bench_import", "bench_case_list")
+BENCHES = ("bench_import", "bench_case_list", "bench_crypto")
 
 
 def _load() -> str:
@@ -110,8 +110,9 @@ def main() -> int:
         for name in args.only or BENCHES:
             extra = ["--profile"] if args.profile and name == "bench_import" else []
             extra += ["--whatif-lean"] if args.whatif_lean and name == "bench_import" else []
+            args_for = [a for a in common if not (name == "bench_crypto" and a == "--whatif")]
             print(f"\n### {name} {' '.join(common + extra)}", flush=True)
-            data, elapsed, rc = _run(name, common + extra)
+            data, elapsed, rc = _run(name, args_for + extra)
             results[name] = data
             status = status or rc
             print(f"### {name} finished in {elapsed:.0f} s", flush=True)
@@ -125,6 +126,10 @@ def main() -> int:
         print("warning: the code changed during the run (see the per-benchmark 'code:' lines)")
     print(f"load average: before {load_before}, after {_load()}")
     print(summary(results.get("bench_import", {}), results.get("bench_case_list", {})))
+    if "bench_crypto" in results:
+        from bench_crypto import report as crypto_report
+
+        print(crypto_report(results["bench_crypto"]))
     c.write_result(args.json_out, results)
     failed = [f"{b}/{e}" for b, r in results.items() for e, v in r.items() if isinstance(v, dict) and "error" in v]
     if failed:

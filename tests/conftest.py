@@ -7,6 +7,8 @@ The environment is set before any application module is imported (settings are c
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,9 +26,17 @@ else:
 os.environ["PICCOLO_CONF"] = "juvenile_justice.db_conf"
 
 import httpx  # noqa: E402
+import structlog  # noqa: E402
 
-from helpers import ENGINE, truncate_all  # noqa: E402
+from helpers import ENGINE, plaintext_leaks, truncate_all  # noqa: E402
 from juvenile_justice import db  # noqa: E402
+from juvenile_justice.lib.logging import configure_logging  # noqa: E402
+
+# The in-process service's log goes to a file, so that the end-of-run scan reads every line it wrote.
+APP_LOG = _DATA_DIR / "app.log"
+configure_logging()
+_app_log_file = APP_LOG.open("a", encoding="utf-8")
+structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=_app_log_file))
 
 
 def pytest_report_header() -> str:
@@ -49,6 +59,29 @@ async def database() -> AsyncIterator[None]:
     await db.migrate()
     yield
     await db.stop()
+
+
+def _stored_bytes() -> bytes:
+    """The database as an attacker with the files or a dump would see it."""
+    if ENGINE == "sqlite":
+        from juvenile_justice.settings import get_settings
+
+        path = get_settings().sqlite_path
+        return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    return subprocess.run(["pg_dump", _PG_URL], capture_output=True, check=True, timeout=300).stdout
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_plaintext_left_behind(database: None) -> Iterator[None]:
+    """After the whole run: no canary name or valid ID number in the database or the logs (issue 3)."""
+    yield
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
+    _app_log_file.close()
+    sources = {"database": _stored_bytes()}
+    for log in sorted(_DATA_DIR.glob("*.log")):
+        sources[log.name] = log.read_bytes()
+    leaks = {name: found for name, data in sources.items() if (found := plaintext_leaks(data))}
+    assert not leaks, f"plaintext personal data left behind: {leaks}"
 
 
 @pytest.fixture(autouse=True)

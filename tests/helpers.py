@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -39,6 +40,14 @@ PROSECUTORATE = "济宁市任城区人民检察院"
 OTHER_PROCURATORATE = "曲阜市人民检察院"
 COURT = "济宁市任城区人民法院"
 PASSWORD = "synthetic-password-1"
+SAMPLE_CASE = {
+    "case_type": "juvenile_suspect",
+    "title": "某某盗窃案",
+    "offense_date": "2021-03-02",
+    "received_on": "2021-03-10",
+    "charges": [{"name": "盗窃罪", "article": "264"}],
+}
+"""A valid ``POST /api/cases`` body."""
 
 
 async def truncate_all() -> None:
@@ -71,6 +80,31 @@ async def auth(client: httpx.AsyncClient, username: str) -> dict[str, str]:
     r = await client.post("/api/auth/token", json={"username": username, "password": PASSWORD})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+CANARY_NAMES = ("欧阳娜娜", "王五", "李四", "张大", "司马青鸾", "上官明月", "证人00004", "端木晨曦")
+"""Synthetic names the tests store as persons; none may appear in plaintext in a database file or log."""
+
+_ID_PATTERN = re.compile(rb"(?<![0-9])[1-9][0-9]{16}[0-9X](?![0-9])")
+
+
+def plaintext_leaks(data: bytes) -> list[str]:
+    """Canary names and valid resident ID numbers (check digit right) found in ``data``."""
+    found = [name for name in CANARY_NAMES if name.encode() in data]
+    for match in _ID_PATTERN.finditer(data):
+        number = match.group().decode()
+        if check_digit(number[:17]) == number[17]:
+            found.append(number)
+    return found
+
+
+async def session(client: httpx.AsyncClient, username: str) -> tuple[dict[str, str], str]:
+    """A browser session for pages: (headers with the session and CSRF cookies, CSRF form token)."""
+    issued = await accounts.log_in(username, PASSWORD, "session")
+    form = await client.get("/login")
+    csrf = form.text.split('name="_csrf_token" value="')[1].split('"')[0]
+    cookie = f"jj_session={issued.token}; jj_csrf={form.cookies['jj_csrf']}"
+    return {"Cookie": cookie}, csrf
 
 
 def free_port() -> int:

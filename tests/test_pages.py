@@ -6,8 +6,7 @@ from datetime import date
 
 import httpx
 
-from helpers import OTHER_PROCURATORATE, PASSWORD, auth, make_user, resident_id
-from juvenile_justice.domain.accounts import service as accounts
+from helpers import OTHER_PROCURATORATE, auth, make_user, resident_id, session
 
 CASE = {
     "case_type": "juvenile_suspect",
@@ -16,14 +15,6 @@ CASE = {
     "received_on": "2021-03-10",
     "charges": [{"name": "盗窃罪", "article": "264"}],
 }
-
-
-async def session(client: httpx.AsyncClient, username: str) -> tuple[dict[str, str], str]:
-    issued = await accounts.log_in(username, PASSWORD, "session")
-    form = await client.get("/login")
-    csrf = form.text.split('name="_csrf_token" value="')[1].split('"')[0]
-    cookie = f"jj_session={issued.token}; jj_csrf={form.cookies['jj_csrf']}"
-    return {"Cookie": cookie}, csrf
 
 
 async def test_search_before_create_on_the_person_form(client: httpx.AsyncClient) -> None:

@@ -15,7 +15,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from juvenile_justice import __version__, db
+from juvenile_justice import __version__, db, protection
 from juvenile_justice.domain.accounts.controllers import AuthController, MeController
 from juvenile_justice.domain.accounts.middleware import TokenAuthenticationMiddleware
 from juvenile_justice.domain.accounts.pages import AccountPages
@@ -40,7 +40,8 @@ async def health() -> dict[str, str]:
 
 @asynccontextmanager
 async def lifespan(_: Litestar) -> AsyncIterator[None]:
-    """Open the database pool for the life of the app."""
+    """Load the keys (self-test; a development keyring is made if none), open the database pool."""
+    protection.field_crypto()
     await db.start()
     try:
         yield

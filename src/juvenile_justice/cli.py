@@ -40,6 +40,9 @@ def _run(fn: Callable[[], Awaitable[T]]) -> T:
 @click.group()
 def main() -> None:
     """juvenile-justice: case tracker for juvenile judicial protection (未成年人司法保护)."""
+    from juvenile_justice.lib.logging import configure_logging
+
+    configure_logging()  # JSON lines on stderr (e.g. the warning when a development keyring is made)
 
 
 @main.command()
@@ -225,6 +228,94 @@ def calendar_load(file: Path) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"calendar {year} loaded: {holidays} holidays, {workdays} make-up workdays")
+
+
+@main.group()
+def keys() -> None:
+    """Encryption keys: list, rotate, rewrap, retire (docs/operations.md, "Keys")."""
+
+
+def _key_line(info: Any, usage: dict[str, int] | None) -> str:
+    count = f"  {usage.get(info.key_id, 0):>9} values" if usage is not None else ""
+    created = info.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"{info.key_id}  {info.purpose.value:<5}  {info.suite.value:<3}  {info.status.value:<7}  {created}{count}"
+
+
+@keys.command("list")
+@click.option("--usage", is_flag=True, help="also count the stored values under each key (reads every row)")
+def keys_list(usage: bool) -> None:
+    """The keyring's keys: id, purpose, suite, status, created (never key material)."""
+    from juvenile_justice.domain.keys import service
+
+    counts = _run(service.key_usage) if usage else None
+    for info in service.list_keys():
+        click.echo(_key_line(info, counts))
+    if counts and counts.get("plaintext"):
+        click.echo(f"warning: {counts['plaintext']} stored values are not sealed", err=True)
+
+
+@keys.command("rotate")
+@click.option(
+    "--purpose",
+    type=click.Choice(["data", "index", "both"]),
+    default="both",
+    show_default=True,
+    help="which primary key to replace",
+)
+@click.option("--suite", type=click.Choice(["aes", "sm"]), default=None, help="default: JJ_CRYPTO_SUITE")
+def keys_rotate(purpose: str, suite: str | None) -> None:
+    """Make new primary keys for new writes; the old keys still open what they sealed.
+
+    Every worker picks the new key up within a few seconds. Then run `keys rewrap`.
+    """
+    from juvenile_justice.domain.keys import service
+    from juvenile_justice.lib.crypto import KeyringError, Purpose, Suite
+
+    purposes = [Purpose.DATA, Purpose.INDEX] if purpose == "both" else [Purpose(purpose)]
+    try:
+        infos = service.rotate(purposes, Suite(suite) if suite else None)
+    except (KeyringError, TypeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for info in infos:
+        click.echo(f"new primary {info.purpose.value} key {info.key_id} ({info.suite.value})")
+    click.echo("now run: juvenile-justice keys rewrap")
+
+
+@keys.command("rewrap")
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 2000))
+def keys_rewrap(batch_size: int) -> None:
+    """Re-encrypt every stored value under the primary keys (batches; safe to kill and run again).
+
+    Exit status 1 when a value could not be opened (each named by table, column and row id).
+    """
+    from juvenile_justice.domain.keys import service
+    from juvenile_justice.lib.progress import progress_bar
+
+    async def go() -> list[service.TableReport]:
+        total = sum([await service.count_rows(spec) for spec in service.PROTECTED_TABLES])
+        with progress_bar("rewrapping", total=total) as advance:
+            return await service.rewrap(batch_size=batch_size, advance=advance)
+
+    reports = _run(go)
+    failed = False
+    for r in reports:
+        click.echo(f"{r.table}: {r.examined} rows examined, {r.rewritten} rewritten, {r.conflicts} changed meanwhile")
+        for failure in r.failures:
+            failed = True
+            click.echo(f"error: {failure}", err=True)
+    if any(r.conflicts for r in reports):
+        click.echo("some rows changed while this ran: run `keys rewrap` again", err=True)
+    sys.exit(1 if failed else 0)
+
+
+@keys.command("retire")
+@click.argument("key_id")
+def keys_retire(key_id: str) -> None:
+    """Retire a key: refused unless no stored value is under it; values under it are refused afterwards."""
+    from juvenile_justice.domain.keys import service
+
+    info = _run(lambda: service.retire(key_id))
+    click.echo(f"key {info.key_id} retired")
 
 
 if __name__ == "__main__":

@@ -66,6 +66,32 @@ async def execute_script(statements: Sequence[str]) -> None:
         await db.run_ddl(statement)
 
 
+async def reserve_ids(table: str, count: int) -> list[int]:
+    """``count`` new ids for rows of ``table`` (an id column of SERIAL / INTEGER PRIMARY KEY AUTOINCREMENT).
+
+    Encrypted fields are bound to their row id, so it must be known before the insert. PostgreSQL
+    draws from the table's sequence (never handed out twice). On SQLite the ids follow the larger of
+    ``sqlite_sequence`` and ``MAX(id)``, so the caller must hold the write transaction until the
+    rows are inserted (:func:`transaction` is ``BEGIN IMMEDIATE``: no other writer meanwhile).
+
+    Raises:
+        ValueError: ``table`` is not a plain identifier or ``count`` is not positive.
+    """
+    if not table.replace("_", "").isalnum() or count < 1:
+        raise ValueError("reserve_ids takes a table name and a positive count")
+    if is_postgres():
+        rows = await fetch(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, {{}})", count
+        )
+        return [int(r["id"]) for r in rows]
+    row = await fetch_one(
+        f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), "
+        f"COALESCE((SELECT MAX(id) FROM {table}), 0)) AS last"
+    )
+    last = int(row["last"]) if row else 0
+    return list(range(last + 1, last + 1 + count))
+
+
 _keepalive: sqlite3.Connection | None = None
 
 
@@ -111,8 +137,39 @@ async def migrate() -> int:
     with contextlib.redirect_stdout(sink):
         result = await run_forwards("all")
     if not result.success:
+        _vacuum_requests.clear()
         raise RuntimeError(f"migration failed: {result.message}")
+    await _vacuum_requested()
     return await _applied_migrations() - before
+
+
+_vacuum_requests: set[str] = set()
+
+
+def request_vacuum(*tables: str) -> None:
+    """Ask :func:`migrate` to vacuum ``tables`` once the migrations have committed.
+
+    A migration that rewrites personal data in place calls this so that no old copy survives in
+    the database files: SQLite runs ``VACUUM`` (rebuilds the file; free pages go) and truncates the
+    WAL; PostgreSQL runs ``VACUUM FULL`` on each table (dead row versions go with the old files).
+    """
+    _vacuum_requests.update(tables)
+
+
+async def _vacuum_requested() -> None:
+    if not _vacuum_requests:
+        return
+    tables = sorted(_vacuum_requests)
+    _vacuum_requests.clear()
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        await db.run_ddl("VACUUM")
+        await db.run_ddl("PRAGMA wal_checkpoint(TRUNCATE)")
+    else:
+        for table in tables:
+            if not table.replace("_", "").isalnum():
+                raise ValueError(f"not a table name: {table!r}")
+            await db.run_ddl(f"VACUUM FULL {table}")
 
 
 async def _applied_migrations() -> int:

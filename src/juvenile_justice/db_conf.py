@@ -29,11 +29,15 @@ class WALSQLiteEngine(SQLiteEngine):
     In WAL mode NORMAL never corrupts the database; after a power loss (not a process crash) the last
     commits may be rolled back. It removes an fsync from every commit (the demo import runs about twice
     as fast). PostgreSQL is the engine for production.
+
+    ``secure_delete`` is set on every connection (Debian's build has it on by default; others do not):
+    deleted and overwritten records are zeroed, so an old value does not linger in free space.
     """
 
     async def get_connection(self) -> Any:
         connection = await super().get_connection()
         await connection.execute("PRAGMA synchronous = NORMAL")
+        await connection.execute("PRAGMA secure_delete = ON")
         return connection
 
 

@@ -29,6 +29,7 @@ from litestar.openapi import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from juvenile_justice.lib.crypto import DecryptionError
 from juvenile_justice.lib.errors import DomainError, TooManyAttempts, field_error_from_msgspec
 from juvenile_justice.lib.security import Principal
 
@@ -221,6 +222,28 @@ def handle_integrity(request: Request[Any, Any, Any], exc: Exception) -> Respons
     return handle_unexpected(request, exc)
 
 
+def handle_decryption_failure(request: Request[Any, Any, Any], exc: DecryptionError) -> Response[Any]:
+    """Stored data failed its authentication check: 500 "integrity" (API.md), logged; no stored bytes.
+
+    The log event names the cell (table, column, row id), the reason and the key id, never a value.
+    """
+    user = request.scope.get("user")
+    log.error(
+        "decrypt_integrity_failure",
+        path=request.url.path,
+        table=exc.table,
+        column=exc.column,
+        row_id=str(exc.row_id) if exc.row_id is not None else None,
+        reason=exc.reason,
+        key_id=exc.key_id,
+        actor=getattr(user, "username", None),
+    )
+    detail = "存储的数据未通过完整性校验，已记录 / stored data failed its integrity check; the event is logged"
+    if not is_api(request.url.path):
+        return _page_error(request, 500, "integrity", detail)
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "integrity", detail)
+
+
 def _is_unique_violation(exc: BaseException) -> bool:
     name = type(exc).__name__
     return name == "UniqueViolationError" or (name == "IntegrityError" and "UNIQUE" in str(exc).upper())
@@ -228,6 +251,7 @@ def _is_unique_violation(exc: BaseException) -> bool:
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     RecursionError: handle_too_deep,
+    DecryptionError: handle_decryption_failure,
     sqlite3.IntegrityError: handle_integrity,
     asyncpg.exceptions.UniqueViolationError: handle_integrity,
     DomainError: handle_domain_error,

@@ -1,7 +1,10 @@
 """Cases repository: the only code that touches the cases tables.
 
-Returns records (dataclasses), never raw rows. Personal fields are stored as given here; field-level
-encryption and the blind index replace this storage in the data-protection work (issue 3).
+Returns records (dataclasses), never raw rows. Personal fields (person name, ID number, phone and
+address; step summaries) are sealed here before they reach SQL and opened on the way back
+(:mod:`juvenile_justice.protection`); records hold plaintext, rows never do. ID numbers are found by
+their blind index, never by decrypting a table. A stored value that fails its check raises
+:class:`~juvenile_justice.lib.crypto.DecryptionError` (fail closed; the API answers 500 "integrity").
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ from datetime import date, datetime
 from typing import Any
 
 from juvenile_justice import db
+from juvenile_justice import protection as pf
 from juvenile_justice.domain.cases.tables import (
     CaseCharge,
     CaseFile,
-    CaseStep,
     Decision,
     Person,
 )
@@ -312,36 +315,69 @@ async def insert_assignment(case_id: int, user_id: int, now: datetime) -> bool:
 
 
 def _person(row: dict[str, Any]) -> PersonRecord:
+    """The record of a stored person row, its sealed fields opened (raises DecryptionError)."""
+    pid = row["id"]
     return PersonRecord(
-        id=row["id"],
+        id=pid,
         case_id=row["case_file"],
         role=row["role"],
-        name=row["name"],
-        id_number=row["id_number"],
+        name=pf.open_required("person", "name", pid, row["name"]),
+        id_number=pf.open_required("person", "id_number", pid, row["id_number"]),
         gender=row["gender"],
         birth_date=_d(row["birth_date"]),
         age_at_offense=row["age_at_offense"],
         minor_at_offense=bool(row["minor_at_offense"]),
-        phone=row["phone"],
-        address=row["address"],
+        phone=pf.open_optional("person", "phone", pid, row["phone"]),
+        address=pf.open_optional("person", "address", pid, row["address"]),
         spp_approval_document=row["spp_approval_document"],
         version=row["version"],
     )
 
 
+_PERSON_SEALED = ("name", "id_number", "phone", "address")
+
+
+def _sealed_person(person_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """The stored row of a person: sealed fields, blind index and per-case digest of the ID number."""
+    row = {"id": person_id, **values}
+    for column in _PERSON_SEALED:
+        row[column] = pf.seal("person", column, person_id, values.get(column))
+    row["id_number_index"] = pf.id_number_index(values["id_number"])
+    row["id_number_digest"] = pf.id_number_digest(values["case_file"], values["id_number"])
+    return row
+
+
+async def _insert_rows(table: str, rows: list[dict[str, Any]]) -> None:
+    """``INSERT`` rows with the same keys (ids included) in one statement."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    placeholders = "(" + ", ".join("{}" for _ in columns) + ")"
+    await db.fetch(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join(placeholders for _ in rows),
+        *[r[c] for r in rows for c in columns],
+    )
+
+
 async def insert_person(values: dict[str, Any]) -> int:
-    """Insert a person; returns its id."""
-    rows = await Person.insert(Person(**values)).returning(Person.id)
-    return int(rows[0]["id"])
+    """Insert a person (plaintext ``values`` as :func:`service.person_row` builds); returns its id."""
+    async with db.transaction():
+        [person_id] = await db.reserve_ids("person", 1)
+        await _insert_rows("person", [_sealed_person(person_id, values)])
+    return person_id
 
 
 async def person_exists(case_id: int, id_number: str, role: str) -> bool:
-    """True when a person with this ID number has this role in the case."""
-    return bool(
-        await Person.exists().where(
-            (Person.case_file == case_id) & (Person.id_number == id_number) & (Person.role == role)
-        )
+    """True when a person with this ID number has this role in the case (by keyed digest)."""
+    digests = pf.id_number_digests(case_id, id_number)
+    marks = ", ".join("{}" for _ in digests)
+    row = await db.fetch_one(
+        f"SELECT 1 AS hit FROM person WHERE case_file = {{}} AND role = {{}} AND id_number_digest IN ({marks}) LIMIT 1",
+        case_id,
+        role,
+        *digests,
     )
+    return row is not None
 
 
 async def person_by_id(person_id: int) -> PersonRecord | None:
@@ -359,11 +395,15 @@ async def persons_of_case(case_id: int) -> list[PersonRecord]:
 
 
 async def update_person(person_id: int, version: int, values: dict[str, Any]) -> bool:
-    """Optimistic update of a person; False when the version is stale."""
-    sets = "".join(f"{col} = {{}}, " for col in values)
+    """Optimistic update of a person (plaintext ``values``); False when the version is stale."""
+    stored = {
+        col: pf.seal("person", col, person_id, value) if col in _PERSON_SEALED else value
+        for col, value in values.items()
+    }
+    sets = "".join(f"{col} = {{}}, " for col in stored)
     rows = await db.fetch(
         f"UPDATE person SET {sets}version = version + 1 WHERE id = {{}} AND version = {{}} RETURNING id",
-        *values.values(),
+        *stored.values(),
         person_id,
         version,
     )
@@ -376,21 +416,44 @@ async def update_ages(case_id: int, ages: list[tuple[int, int | None, bool]]) ->
         await Person.update({Person.age_at_offense: age, Person.minor_at_offense: minor}).where(Person.id == person_id)
 
 
+LOOKUP_LIMIT = 500
+"""At most this many persons are returned by one ID-number lookup."""
+
+
 async def persons_by_id_number(unit_id: int, id_number: str) -> list[tuple[PersonRecord, str]]:
-    """Persons with this ID number in the cases of one unit, with their case numbers."""
+    """Persons with this (normalised) ID number in the cases of one unit, with their case numbers.
+
+    The blind index narrows the unit's persons to a few candidates (16 bits: about R / 65,536 of R
+    rows share an index value); each candidate's ID number is opened and compared in constant time.
+    Nothing else is decrypted.
+    """
+    indexes = pf.id_number_indexes(id_number)
+    marks = ", ".join("{}" for _ in indexes)
     rows = await db.fetch(
         "SELECT p.*, c.case_number FROM person p JOIN case_file c ON c.id = p.case_file "
-        "WHERE c.unit = {} AND p.id_number = {} ORDER BY p.id LIMIT 500",
+        f"WHERE p.id_number_index IN ({marks}) AND c.unit = {{}} ORDER BY p.id",
+        *indexes,
         unit_id,
-        id_number,
     )
-    return [(_person(r), r["case_number"]) for r in rows]
+    hits: list[tuple[PersonRecord, str]] = []
+    for r in rows:
+        if pf.same_id_number(pf.open_required("person", "id_number", r["id"], r["id_number"]), id_number):
+            hits.append((_person(r), r["case_number"]))
+            if len(hits) == LOOKUP_LIMIT:
+                break
+    return hits
+
+
+def _sealed_step(step_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    return {"id": step_id, **values, "summary": pf.seal("case_step", "summary", step_id, values["summary"])}
 
 
 async def insert_step(values: dict[str, Any]) -> int:
-    """Insert a timeline step; returns its id."""
-    rows = await CaseStep.insert(CaseStep(**values)).returning(CaseStep.id)
-    return int(rows[0]["id"])
+    """Insert a timeline step (plaintext ``values``); returns its id."""
+    async with db.transaction():
+        [step_id] = await db.reserve_ids("case_step", 1)
+        await _insert_rows("case_step", [_sealed_step(step_id, values)])
+    return step_id
 
 
 async def steps_of_case(case_id: int) -> list[StepRecord]:
@@ -406,7 +469,7 @@ async def steps_of_case(case_id: int) -> list[StepRecord]:
             case_id=r["case_file"],
             kind=r["kind"],
             occurred_on=_d(r["occurred_on"]),
-            summary=r["summary"],
+            summary=pf.open_required("case_step", "summary", r["id"], r["summary"]),
             created_by=r["username"],
             created_at=_ts(r["created_at"]),
         )
@@ -437,11 +500,20 @@ async def insert_decision(values: dict[str, Any]) -> DecisionRecord:
 
 
 async def insert_many(table: str, rows: list[dict[str, Any]]) -> None:
-    """Insert rows (all with the same keys) into ``case_step`` or ``decision`` in one statement."""
-    classes = {"case_step": CaseStep, "decision": Decision}
-    if rows:
-        cls = classes[table]
-        await cls.insert(*[cls(**r) for r in rows])
+    """Insert rows (all with the same keys) into ``case_step`` or ``decision`` in one statement.
+
+    Step summaries are sealed (each bound to its reserved row id).
+    """
+    if not rows:
+        return
+    if table == "case_step":
+        async with db.transaction():
+            ids = await db.reserve_ids("case_step", len(rows))
+            await _insert_rows("case_step", [_sealed_step(i, r) for i, r in zip(ids, rows, strict=True)])
+        return
+    classes = {"decision": Decision}
+    cls = classes[table]
+    await cls.insert(*[cls(**r) for r in rows])
 
 
 async def decision_exists(case_id: int, person_id: int, kind: str, document_number: str) -> bool:

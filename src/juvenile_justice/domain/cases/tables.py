@@ -46,7 +46,11 @@ class CaseAssignment(Table, tablename="case_assignment"):
 
 
 class Person(Table, tablename="person"):
-    """A person in a case: suspect, victim, guardian, legal representative, ..."""
+    """A person in a case: suspect, victim, guardian, legal representative, ...
+
+    ``name``, ``id_number``, ``phone`` and ``address`` hold sealed envelopes (protection.py);
+    ``id_number_index`` is the ID number's blind index, ``id_number_digest`` its per-case digest.
+    """
 
     id = Serial(primary_key=True)
     case_file = ForeignKey(CaseFile)
@@ -62,10 +66,12 @@ class Person(Table, tablename="person"):
     spp_approval_document = Varchar(length=100, null=True)
     version = Integer(default=1)
     created_at = Timestamptz()
+    id_number_index = Text()
+    id_number_digest = Text()
 
 
 class CaseStep(Table, tablename="case_step"):
-    """One step of the case timeline (受理, 讯问, 审查逮捕, ...)."""
+    """One step of the case timeline (受理, 讯问, 审查逮捕, ...); ``summary`` is sealed."""
 
     id = Serial(primary_key=True)
     case_file = ForeignKey(CaseFile)

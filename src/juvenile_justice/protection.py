@@ -1,0 +1,201 @@
+"""Field protection at run time (issue 3): the process's keys, and the columns they protect.
+
+Repositories seal every personal field before it reaches SQL and open it on the way back, through
+the helpers here; :mod:`juvenile_justice.lib.crypto` is the only module that calls ``cryptography``.
+
+Keys (DESIGN.md "Data protection"; security.md E9, E15):
+
+* ``JJ_KEYRING`` set: the keyring JSON from that environment variable (read-only: rotate it outside).
+* otherwise the keyring file ``JJ_KEYS_FILE`` (default ``JJ_DATA_DIR/keyring.json``). When it does not
+  exist, a development keyring is created with a warning: fine for ``make run`` and tests; a
+  production deployment provisions its keyring (docs/operations.md) and keeps it out of backups of
+  the database.
+
+Protected columns (:data:`PROTECTED_COLUMNS`) hold text envelopes (``SkUB…``), bound by their
+associated data to (table, column, row id); database triggers (SQLite) and CHECK constraints
+(PostgreSQL) refuse anything else. ``person.id_number_index`` is the 16-bit blind index of the ID
+number (lookups, security.md E10); ``person.id_number_digest`` is a 128-bit keyed digest of (case, ID
+number), unique per (case, role), which enforces "one person per ID number and role in a case"
+without storing the ID number.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import Final
+
+import structlog
+
+from juvenile_justice.lib.crypto import (
+    DecryptionError,
+    FieldCrypto,
+    KeyProvider,
+    Purpose,
+    RowId,
+    Suite,
+    index_matches,
+    self_test,
+)
+from juvenile_justice.lib.keyring import ENV_VARIABLE, EnvKeyring, FileKeyring, Keyring, create_development_keyring
+from juvenile_justice.settings import get_settings
+
+log = structlog.get_logger("juvenile_justice.protection")
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectedColumn:
+    """A column that holds text envelopes; ``nullable`` columns may hold NULL (nothing recorded)."""
+
+    table: str
+    column: str
+    nullable: bool
+
+
+PROTECTED_COLUMNS: Final = (
+    ProtectedColumn("person", "name", nullable=False),
+    ProtectedColumn("person", "id_number", nullable=False),
+    ProtectedColumn("person", "phone", nullable=True),
+    ProtectedColumn("person", "address", nullable=True),
+    ProtectedColumn("case_step", "summary", nullable=False),
+)
+"""Every personal field stored by the service (issue 3, point 3). Later tables add theirs here."""
+
+ID_NUMBER_INDEX_LABEL: Final = "person.id_number"
+ID_NUMBER_DIGEST_LABEL: Final = "person.id_number@case"
+ID_NUMBER_DIGEST_BITS: Final = 128
+
+_lock = threading.Lock()
+_crypto: FieldCrypto | None = None
+
+
+def load_key_provider() -> KeyProvider:
+    """The configured key provider (see the module docstring); creates a development keyring if none.
+
+    Raises:
+        KeyringError: the keyring file or variable cannot be read or is not a valid keyring.
+    """
+    if os.environ.get(ENV_VARIABLE):
+        return EnvKeyring()
+    path = get_settings().keys_file
+    suite = Suite(get_settings().crypto_suite)
+    if create_development_keyring(path, suite):
+        log.warning(
+            "development_keyring_created",
+            path=str(path),
+            suite=suite.value,
+            advice="provision a managed keyring for production (docs/operations.md, 'Keys')",
+        )
+    return FileKeyring(path)
+
+
+def field_crypto() -> FieldCrypto:
+    """The process's :class:`FieldCrypto` (built once, after a cryptographic self-test).
+
+    Raises:
+        CryptoError: the self-test failed.
+        KeyringError: no usable keyring.
+    """
+    global _crypto
+    crypto = _crypto
+    if crypto is None:
+        with _lock:
+            if _crypto is None:
+                self_test()
+                _crypto = FieldCrypto(load_key_provider())
+                _warn_on_suite_mismatch(_crypto)
+            crypto = _crypto
+    return crypto
+
+
+def keyring() -> Keyring:
+    """The process's keyring (for ``keys`` commands). Raises KeyringError when the provider is not one."""
+    provider = field_crypto().provider
+    if not isinstance(provider, Keyring):
+        raise TypeError("the configured key provider is not a keyring")
+    return provider
+
+
+def reset() -> None:
+    """Forget the loaded keys (tests that switch keyrings; a process reads them again on next use)."""
+    global _crypto
+    with _lock:
+        _crypto = None
+
+
+def _warn_on_suite_mismatch(crypto: FieldCrypto) -> None:
+    configured = get_settings().crypto_suite
+    primary = crypto.provider.primary_key(Purpose.DATA).suite
+    if primary.value != configured:
+        log.warning(
+            "crypto_suite_mismatch",
+            configured=configured,
+            primary_key_suite=primary.value,
+            advice="run `juvenile-justice keys rotate` then `juvenile-justice keys rewrap`",
+        )
+
+
+# ------------------------------------------------------------------------------------- fields
+
+
+def seal(table: str, column: str, row_id: RowId, value: str | None) -> str | None:
+    """The text envelope of ``value`` for its cell; None stays None (nothing recorded)."""
+    if value is None:
+        return None
+    return field_crypto().encrypt_field(value, table=table, column=column, row_id=row_id)
+
+
+def open_required(table: str, column: str, row_id: RowId, stored: object) -> str:
+    """The plaintext of a NOT NULL protected cell.
+
+    Raises:
+        DecryptionError: not an envelope (also NULL or plaintext), wrong cell, unknown or retired
+            key, bad tag (fail closed, security.md E4).
+    """
+    if not isinstance(stored, str):
+        raise DecryptionError("malformed", table=table, column=column, row_id=row_id)
+    return field_crypto().decrypt_field(stored, table=table, column=column, row_id=row_id)
+
+
+def open_optional(table: str, column: str, row_id: RowId, stored: object) -> str | None:
+    """The plaintext of a nullable protected cell; NULL is None. Raises DecryptionError as above."""
+    if stored is None:
+        return None
+    return open_required(table, column, row_id, stored)
+
+
+# -------------------------------------------------------------------------------- ID numbers
+
+
+def id_number_index(id_number: str) -> str:
+    """Blind index of a normalised ID number under the primary index key (``"keyid:hhhh"``)."""
+    return field_crypto().blind_index(id_number, label=ID_NUMBER_INDEX_LABEL)
+
+
+def id_number_indexes(id_number: str) -> list[str]:
+    """The blind index under every usable index key (lookups while an index key is being rotated)."""
+    return field_crypto().blind_indexes(id_number, label=ID_NUMBER_INDEX_LABEL)
+
+
+def _digest_value(case_id: int, id_number: str) -> str:
+    return f"{case_id}:{id_number}"
+
+
+def id_number_digest(case_id: int, id_number: str) -> str:
+    """The keyed digest of (case, ID number) under the primary index key (unique per case and role)."""
+    return field_crypto().blind_index(
+        _digest_value(case_id, id_number), label=ID_NUMBER_DIGEST_LABEL, bits=ID_NUMBER_DIGEST_BITS
+    )
+
+
+def id_number_digests(case_id: int, id_number: str) -> list[str]:
+    """:func:`id_number_digest` under every usable index key."""
+    return field_crypto().blind_indexes(
+        _digest_value(case_id, id_number), label=ID_NUMBER_DIGEST_LABEL, bits=ID_NUMBER_DIGEST_BITS
+    )
+
+
+def same_id_number(a: str, b: str) -> bool:
+    """Constant-time comparison of two ID numbers (candidates of a blind-index lookup)."""
+    return index_matches(a, b)
