@@ -303,3 +303,12 @@ async def test_rotation_and_rewrap_while_serving_lose_no_request(client: httpx.A
     assert _key_ids(await _stored()) == {new_data, new_index}
     written = await db.fetch("SELECT COUNT(*) AS n FROM person")
     assert written[0]["n"] > 300
+
+
+def test_a_primary_key_of_another_suite_is_reported(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"JJ_KEYS_FILE", "JJ_KEYRING", "JJ_DATABASE_URL"}}
+    env.update(JJ_DATA_DIR=str(tmp_path), JJ_KEYRING=Keyring.generate(Suite.AES).export_json(), JJ_CRYPTO_SUITE="sm")
+    r = subprocess.run(
+        [sys.executable, "-m", "juvenile_justice.cli", "keys", "list"], env=env, capture_output=True, text=True
+    )
+    assert r.returncode == 0 and "crypto_suite_mismatch" in r.stderr
