@@ -35,12 +35,12 @@ from juvenile_justice.settings import get_settings
 CASE = SAMPLE_CASE
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "juvenile_justice.cli", *args],
         text=True,
         capture_output=True,
-        env=dict(os.environ),
+        env=env or dict(os.environ),
         timeout=300,
     )
 
@@ -177,6 +177,18 @@ async def test_rotate_rewrap_retire(client: httpx.AsyncClient) -> None:
     await make_user("pro_keys2", "prosecutor")
     r2 = await client.get(f"/api/persons/{row_id}", headers=await auth(client, "pro_keys"))
     assert r2.status_code == 500 and r2.json()["title"] == "integrity"
+    async with db.transaction():
+        await db.fetch("DELETE FROM person")  # no value under a retired key outlives this test
+
+
+async def test_a_keyring_without_the_databases_keys_is_refused_at_start(client: httpx.AsyncClient) -> None:
+    await _seed_people(client, 3)
+    env = {**os.environ, "JJ_KEYRING": Keyring.generate().export_json()}
+    for command in (["migrate"], ["keys", "list", "--usage"]):
+        r = cli(*command, env=env)
+        assert r.returncode == 3, r.stderr
+        assert "does not have" in r.stderr and "JJ_KEYS_FILE" in r.stderr
+    assert cli("migrate").returncode == 0  # the right keyring still works
 
 
 async def test_rewrap_killed_mid_run_resumes_to_identical_plaintexts_across_suites(client: httpx.AsyncClient) -> None:

@@ -21,6 +21,7 @@ from juvenile_justice.domain.accounts.middleware import TokenAuthenticationMiddl
 from juvenile_justice.domain.accounts.pages import AccountPages
 from juvenile_justice.domain.cases.controllers import CaseController, PersonController
 from juvenile_justice.domain.cases.pages import CasePages
+from juvenile_justice.domain.keys.service import check_keyring_matches_database
 from juvenile_justice.lib.asgi import RefuseNulPathMiddleware, add_security_headers
 from juvenile_justice.lib.http import EXCEPTION_HANDLERS, PUBLIC_PATHS
 from juvenile_justice.lib.logging import configure_logging
@@ -44,6 +45,7 @@ async def lifespan(_: Litestar) -> AsyncIterator[None]:
     protection.field_crypto()
     await db.start()
     try:
+        await check_keyring_matches_database()
         yield
     finally:
         await db.stop()

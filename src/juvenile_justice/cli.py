@@ -24,10 +24,17 @@ def _run(fn: Callable[[], Awaitable[T]]) -> T:
             applied = await db.migrate()
             if applied:
                 click.echo(f"applied {applied} migration(s)", err=True)
+            await check_keyring_matches_database()
             return await fn()
+
+    from juvenile_justice.domain.keys.service import check_keyring_matches_database
+    from juvenile_justice.lib.crypto import KeyringError
 
     try:
         return asyncio.run(main())
+    except KeyringError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(3)
     except ValidationFailed as exc:
         for e in exc.errors:
             click.echo(f"error: {e.field}: {e.message}", err=True)

@@ -424,8 +424,8 @@ async def persons_by_id_number(unit_id: int, id_number: str) -> list[tuple[Perso
     """Persons with this (normalised) ID number in the cases of one unit, with their case numbers.
 
     The blind index narrows the unit's persons to a few candidates (16 bits: about R / 65,536 of R
-    rows share an index value); each candidate's ID number is opened and compared in constant time.
-    Nothing else is decrypted.
+    rows share an index value); each candidate's ID number is opened and compared in constant time,
+    and only the persons that match are opened in full.
     """
     indexes = pf.id_number_indexes(id_number)
     marks = ", ".join("{}" for _ in indexes)

@@ -70,3 +70,9 @@ async def compare_and_set(
             f"WHERE {table}.id = v.column1 AND {same} RETURNING {table}.id"
         )
     return len(await db.fetch(sql, *args))
+
+
+async def newest_row(table: str, columns: Sequence[str]) -> dict[str, Any] | None:
+    """The row of ``table`` with the highest id (``id`` and ``columns``), or None when empty."""
+    _check_names(table, *columns)
+    return await db.fetch_one(f"SELECT id, {', '.join(columns)} FROM {table} ORDER BY id DESC LIMIT 1")

@@ -18,7 +18,7 @@ from typing import Any
 from juvenile_justice import db
 from juvenile_justice import protection as pf
 from juvenile_justice.domain.keys import repository as repo
-from juvenile_justice.lib.crypto import DecryptionError, KeyStatus, Purpose, Suite, is_envelope, key_id_of
+from juvenile_justice.lib.crypto import DecryptionError, KeyringError, KeyStatus, Purpose, Suite, is_envelope, key_id_of
 from juvenile_justice.lib.errors import Conflict, NotFound, ValidationFailed
 from juvenile_justice.lib.keyring import KeyInfo
 from juvenile_justice.settings import get_settings
@@ -196,6 +196,34 @@ async def key_usage() -> dict[str, int]:
                         usage[kid] = usage.get(kid, 0) + 1
             after = int(rows[-1]["id"])
     return usage
+
+
+async def check_keyring_matches_database() -> None:
+    """Refuse to run with a keyring that cannot open the database's newest values (start-up check).
+
+    Looks at the newest row of each protected table: every sealed value's key must be known and not
+    retired. Catches a missing or wrong ``JJ_KEYS_FILE`` / ``JJ_KEYRING`` (for instance a development
+    keyring just created next to an existing database) before any request is served.
+
+    Raises:
+        KeyringError: a value is under a key the keyring does not have, or has retired.
+    """
+    provider = pf.field_crypto().provider
+    for spec in PROTECTED_TABLES:
+        row = await repo.newest_row(spec.table, spec.sealed)
+        for col in spec.sealed if row else ():
+            value = row[col] if row else None
+            if value is None or not is_envelope(value):
+                continue
+            kid = key_id_of(value)
+            try:
+                provider.key(bytes.fromhex(kid))
+            except DecryptionError as exc:
+                raise KeyringError(
+                    f"{spec.table}.{col} holds values under key {kid}, which this keyring "
+                    f"{'has retired' if exc.reason == 'retired_key' else 'does not have'}: "
+                    "start with the keyring this database was written with (JJ_KEYS_FILE or JJ_KEYRING)"
+                ) from None
 
 
 def list_keys() -> list[KeyInfo]:
