@@ -126,7 +126,9 @@ async def _seed(people: int, password: str) -> dict[str, Any]:
     from juvenile_justice import protection as pf
     from juvenile_justice.domain.accounts import service as accounts
     from juvenile_justice.domain.accounts.repository import unit_by_name
+    from juvenile_justice.domain.keys.service import ensure_keyring
 
+    await ensure_keyring()
     await db.migrate()
     user_id = await accounts.add_user(USERNAME, role="prosecutor", unit=UNIT, password=password)
     unit = await unit_by_name(UNIT)

@@ -53,9 +53,12 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session", autouse=True)
 async def database() -> AsyncIterator[None]:
     """An empty, migrated database for the run, and the pool opened on the session's loop."""
+    from juvenile_justice.domain.keys.service import ensure_keyring
+
     await db.start()
     if db.is_postgres():
         await db.execute_script(["DROP SCHEMA public CASCADE", "CREATE SCHEMA public"])
+    await ensure_keyring()
     await db.migrate()
     yield
     await db.stop()

@@ -57,6 +57,9 @@ async def main(names: list[str], id_numbers: list[str]) -> dict[str, object]:
             f"讯问{names[0]}，身份证号{id_numbers[0]}。",
             now,
         )
+        from juvenile_justice.domain.keys.service import ensure_keyring
+
+        await ensure_keyring()  # as every command does before migrating: no sealed data yet, so a new keyring
         applied = await db.migrate()
         from juvenile_justice.domain.cases import repository as repo
 

@@ -60,6 +60,8 @@ async def test_error_answers_carry_security_headers(client: httpx.AsyncClient) -
     ("field", "value"),
     [
         ("title", "张三盗窃案（370811200501021217）"),
+        ("title", "FULLWIDTH"),
+        ("title", "嫌疑人 370811 2005-0102 1217 盗窃案"),
         ("title", "\u200b"),
         ("title", "张某某\u202e案窃盗"),
     ],
@@ -69,7 +71,9 @@ async def test_case_free_text_refuses_id_numbers_and_invisible_characters(
 ) -> None:
     await make_user("pro1", "prosecutor")
     number = resident_id(date(2005, 1, 2))
-    value = value.replace("370811200501021217", number)
+    fullwidth = "".join(chr(ord(ch) + 0xFEE0) for ch in number)  # ３７０８… as an input method may type it
+    value = value.replace("FULLWIDTH", f"嫌疑人{fullwidth}盗窃案").replace("370811200501021217", number)
+    value = value.replace("370811 2005-0102 1217", f"{number[:6]} {number[6:10]}-{number[10:14]} {number[14:]}")
     r = await client.post("/api/cases", json={**CASE, field: value}, headers=await auth(client, "pro1"))
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == field
     assert number not in r.text
@@ -159,6 +163,9 @@ async def test_free_text_refuses_full_names_of_the_case_persons(client: httpx.As
     step = {"kind": "讯问", "occurred_on": "2021-03-11", "summary": "讯问欧阳娜娜，法定代理人到场。"}
     r = await client.post(f"/api/cases/{case['id']}/steps", json=step, headers=h)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "summary" and "欧阳娜娜" not in r.text
+    for disguised in ("讯问欧阳 娜娜。", "讯问欧阳-娜娜。", "讯问ＯＵ欧阳·娜娜。"):
+        r = await client.post(f"/api/cases/{case['id']}/steps", json={**step, "summary": disguised}, headers=h)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "summary", disguised
     masked = {**step, "summary": "讯问欧阳某某，法定代理人到场。"}
     assert (await client.post(f"/api/cases/{case['id']}/steps", json=masked, headers=h)).status_code == 201
     r = await client.patch(f"/api/cases/{case['id']}", json={"version": 1, "title": "欧阳娜娜盗窃案"}, headers=h)

@@ -28,7 +28,7 @@ from juvenile_justice import protection as pf
 from juvenile_justice.domain.cases import repository as repo
 from juvenile_justice.domain.keys.service import PROTECTED_TABLES
 from juvenile_justice.lib.clock import now_utc
-from juvenile_justice.lib.crypto import Suite, key_id_of
+from juvenile_justice.lib.crypto import Purpose, Suite, key_id_of
 from juvenile_justice.lib.keyring import Keyring
 from juvenile_justice.settings import get_settings
 
@@ -66,10 +66,15 @@ async def _stored() -> dict[tuple[str, str, int], str]:
 
 async def _plaintext_hashes() -> dict[tuple[str, str, int], str]:
     """SHA-256 of every sealed cell's plaintext (E7: compared before and after a rewrap)."""
+    cases = {
+        (spec.table, int(r["id"])): int(r["case_file"])
+        for spec in PROTECTED_TABLES
+        for r in await db.fetch(f"SELECT id, case_file FROM {spec.table}")
+    }
     hashes = {}
     for (table, col, row_id), value in (await _stored()).items():
         if not col.startswith("id_number_") or table != "person":
-            plain = pf.open_required(table, col, row_id, value)
+            plain = pf.open_required(table, col, pf.case_row(cases[(table, row_id)], row_id), value)
             hashes[(table, col, row_id)] = hashlib.sha256(plain.encode()).hexdigest()
     return hashes
 
@@ -237,21 +242,56 @@ async def test_rewrap_killed_mid_run_resumes_to_identical_plaintexts_across_suit
 def test_first_run_creates_a_development_keyring_with_a_warning(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"JJ_KEYS_FILE", "JJ_KEYRING", "JJ_DATABASE_URL"}}
     env["JJ_DATA_DIR"] = str(tmp_path)
-    r = subprocess.run(
-        [sys.executable, "-m", "juvenile_justice.cli", "keys", "list"], env=env, capture_output=True, text=True
-    )
+    ring = tmp_path / "keyring.json"
+    none_yet = cli("keys", "list", env=env)
+    assert none_yet.returncode == 3 and "no keyring" in none_yet.stderr and not ring.exists()
+    r = cli("migrate", env=env)
     assert r.returncode == 0, r.stderr
     assert "development_keyring_created" in r.stderr
-    ring = tmp_path / "keyring.json"
     assert ring.stat().st_mode & 0o777 == 0o600
-    lines = r.stdout.splitlines()
-    assert sorted(line.split()[1] for line in lines) == ["data", "index"]
+    listed = cli("keys", "list", env=env)
+    assert sorted(line.split()[1] for line in listed.stdout.splitlines()) == ["data", "index"]
     for key in json.loads(ring.read_text())["keys"]:
-        assert key["material"] not in r.stdout + r.stderr
-    again = subprocess.run(
-        [sys.executable, "-m", "juvenile_justice.cli", "keys", "list"], env=env, capture_output=True, text=True
-    )
-    assert again.stdout == r.stdout and "development_keyring_created" not in again.stderr
+        assert key["material"] not in r.stdout + r.stderr + listed.stdout + listed.stderr
+    again = cli("migrate", env=env)
+    assert again.returncode == 0 and "development_keyring_created" not in again.stderr
+
+
+async def test_a_missing_keyring_next_to_sealed_data_is_never_replaced(client: httpx.AsyncClient) -> None:
+    await _seed_people(client, 2)
+    ring = get_settings().keys_file
+    saved = ring.read_bytes()
+    ring.unlink()
+    try:
+        for command in (["migrate"], ["keys", "list"], ["keys", "rotate"], ["keys", "rewrap"]):
+            r = cli(*command)
+            assert r.returncode == 3, (command, r.stderr)
+            assert "keyring" in r.stderr and not ring.exists(), command
+        # a process that has its keys loaded keeps them (the file is gone: nothing new to learn)
+        assert len(await repo.persons_of_case((await db.fetch("SELECT id FROM case_file"))[0]["id"])) == 2
+    finally:
+        fd = os.open(ring, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(saved)
+
+
+async def test_a_running_process_rejects_a_replaced_or_corrupt_keyring(client: httpx.AsyncClient) -> None:
+    from juvenile_justice.lib.keyring import FileKeyring
+
+    ring = get_settings().keys_file
+    saved = ring.read_bytes()
+    loaded = FileKeyring(ring, refresh_interval=0)
+    before = {k.key_id for k in loaded.key_infos()}
+    try:
+        for replacement in (Keyring.generate().export_json().encode(), b"{not json", b""):
+            ring.chmod(0o600)
+            ring.write_bytes(replacement)
+            os.utime(ring, ns=(time.time_ns(), time.time_ns() + 1_000_000))
+            data_key = loaded.primary_key(Purpose.DATA)  # triggers the re-read; the file is refused
+            assert data_key.key_id.hex() in before
+            assert {k.key_id for k in loaded.key_infos()} == before
+    finally:
+        ring.write_bytes(saved)
 
 
 def test_an_environment_keyring_is_used_and_cannot_be_rotated_in_place(tmp_path: Path) -> None:
@@ -266,7 +306,7 @@ def test_an_environment_keyring_is_used_and_cannot_be_rotated_in_place(tmp_path:
     rotate = subprocess.run(
         [sys.executable, "-m", "juvenile_justice.cli", "keys", "rotate"], env=env, capture_output=True, text=True
     )
-    assert rotate.returncode == 1 and "read-only" in rotate.stderr
+    assert rotate.returncode == 3 and "read-only" in rotate.stderr
 
 
 def _traffic(url: str, token: str, case_id: int, stop: threading.Event) -> list[int]:
@@ -324,3 +364,38 @@ def test_a_primary_key_of_another_suite_is_reported(tmp_path: Path) -> None:
         [sys.executable, "-m", "juvenile_justice.cli", "keys", "list"], env=env, capture_output=True, text=True
     )
     assert r.returncode == 0 and "crypto_suite_mismatch" in r.stderr
+
+
+async def test_rewrap_repairs_an_altered_blind_index(client: httpx.AsyncClient) -> None:
+    case_id = await _seed_people(client, 5)
+    number = resident_id(date(2004, 1, 3))
+    unit = (await db.fetch("SELECT unit FROM case_file WHERE id = {}", case_id))[0]["unit"]
+    assert len(await repo.persons_by_id_number(unit, number)) == 1
+    [row] = await db.fetch("SELECT id, id_number_index FROM person WHERE name IS NOT NULL ORDER BY id LIMIT 1 OFFSET 2")
+    key_id, _, bits = row["id_number_index"].partition(":")
+    async with db.transaction():
+        await db.fetch(
+            "UPDATE person SET id_number_index = {} WHERE id = {}", f"{key_id}:{(int(bits, 16) ^ 1):04x}", row["id"]
+        )
+    assert await repo.persons_by_id_number(unit, number) == []  # an index is a search aid: altered, it misses
+    r = cli("keys", "rewrap")
+    assert r.returncode == 0 and "person: 5 rows examined, 1 rewritten" in r.stdout, r.stdout + r.stderr
+    assert [p.name for p, _ in await repo.persons_by_id_number(unit, number)] == ["证人00002"]
+
+
+@pytest.mark.parametrize("kind", ["directory", "not json", "empty", "readable by others", "no keys"])
+def test_an_unusable_keyring_ends_every_command_cleanly(tmp_path: Path, kind: str) -> None:
+    ring = tmp_path / "keys" / "keyring.json"
+    ring.parent.mkdir()
+    if kind == "directory":
+        ring.mkdir()
+    else:
+        content = {"not json": "{", "empty": "", "no keys": '{"format": "juvenile-justice.keyring.v1", "keys": []}'}
+        ring.write_text(content.get(kind, Keyring.generate().export_json()))
+        ring.chmod(0o644 if kind == "readable by others" else 0o600)
+    env = {k: v for k, v in os.environ.items() if k not in {"JJ_KEYRING", "JJ_DATABASE_URL"}}
+    env.update(JJ_DATA_DIR=str(tmp_path), JJ_KEYS_FILE=str(ring))
+    for command in (["keys", "list"], ["keys", "rotate"], ["migrate"]):
+        r = cli(*command, env=env)
+        assert r.returncode == 3, (command, r.stdout, r.stderr)
+        assert "Traceback" not in r.stderr and r.stderr.startswith("error: "), r.stderr

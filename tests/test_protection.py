@@ -12,7 +12,7 @@ from datetime import date
 import httpx
 import pytest
 
-from helpers import ENGINE, SAMPLE_CASE, auth, make_user, resident_id, session
+from helpers import ENGINE, OTHER_PROCURATORATE, SAMPLE_CASE, auth, make_user, resident_id, session
 from juvenile_justice import db
 from juvenile_justice import protection as pf
 from juvenile_justice.lib.crypto import FieldCrypto, is_envelope
@@ -55,21 +55,23 @@ async def _raw(sql: str, *args: object) -> list[dict]:
     return await db.fetch(sql, *args)
 
 
+async def _add_step(client: httpx.AsyncClient, pro: dict[str, str], case_id: int, summary: str) -> int:
+    step = {"kind": "讯问", "occurred_on": "2021-03-11", "summary": summary}
+    r = await client.post(f"/api/cases/{case_id}/steps", json=step, headers=pro)
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
 async def test_personal_fields_are_stored_sealed(client: httpx.AsyncClient, pro: dict[str, str]) -> None:
     case_id, a, _ = await _case_with_two(client, pro)
-    step = await client.post(
-        f"/api/cases/{case_id}/steps",
-        json={"kind": "讯问", "occurred_on": "2021-03-11", "summary": "第一次讯问，监护人到场。"},
-        headers=pro,
-    )
-    assert step.status_code == 201
+    step_id = await _add_step(client, pro, case_id, "第一次讯问，监护人到场。")
     [row] = await _raw("SELECT * FROM person WHERE id = {}", a)
     for col in ("name", "id_number", "phone", "address"):
         assert is_envelope(row[col]), col
     assert NAME_A not in str(row) and ID_A not in str(row) and "13800000000" not in str(row)
     key_id, _, bits = row["id_number_index"].partition(":")
     assert len(key_id) == 8 and len(bits) == 4  # 16-bit blind index
-    [srow] = await _raw("SELECT summary FROM case_step WHERE id = {}", step.json()["id"])
+    [srow] = await _raw("SELECT summary FROM case_step WHERE id = {}", step_id)
     assert is_envelope(srow["summary"]) and "讯问" not in srow["summary"]
     got = (await client.get(f"/api/persons/{a}", headers=pro)).json()
     assert (got["name"], got["id_number"], got["phone"]) == (NAME_A, ID_A, "13800000000")
@@ -83,6 +85,11 @@ async def test_the_database_refuses_plaintext(client: httpx.AsyncClient, pro: di
         "UPDATE person SET name = '张三' WHERE id = {}",
         "UPDATE person SET phone = '13900000000' WHERE id = {}",
         "UPDATE person SET id_number_index = NULL WHERE id = {}",
+        "UPDATE person SET name = 'SkUB欧阳测试甲' WHERE id = {}",  # the prefix alone is not an envelope
+        f"UPDATE person SET id_number = 'SkUB{ID_A}' WHERE id = {{}}",
+        f"UPDATE person SET id_number_index = '{ID_A}' WHERE id = {{}}",
+        f"UPDATE person SET id_number_digest = '{ID_A}' WHERE id = {{}}",
+        "UPDATE person SET address = 'SkUB' || address || '=x' WHERE id = {}",
     ):
         with pytest.raises(Exception, match=r"(?i)sealed|check|null"):
             async with db.transaction():
@@ -104,6 +111,20 @@ def _problem_is_integrity(r: httpx.Response, *secrets: str) -> None:
         assert secret not in r.text
 
 
+async def test_a_row_moved_to_another_units_case_does_not_open(client: httpx.AsyncClient, pro: dict[str, str]) -> None:
+    case_id, a, _ = await _case_with_two(client, pro)
+    step_id = await _add_step(client, pro, case_id, "第一次讯问。")
+    await make_user("pro_other", "prosecutor", OTHER_PROCURATORATE)
+    other = await auth(client, "pro_other")
+    theirs = (await client.post("/api/cases", json=CASE, headers=other)).json()["id"]
+    async with db.transaction():
+        await _raw("UPDATE person SET case_file = {} WHERE id = {}", theirs, a)
+        await _raw("UPDATE case_step SET case_file = {} WHERE id = {}", theirs, step_id)
+    _problem_is_integrity(await client.get(f"/api/persons/{a}", headers=other), NAME_A, ID_A)
+    _problem_is_integrity(await client.get(f"/api/cases/{theirs}/steps", headers=other), "第一次讯问")
+    _problem_is_integrity(await client.post("/api/persons/lookup", json={"id_number": ID_A}, headers=other), NAME_A)
+
+
 @pytest.mark.parametrize("kind", ["row_swap", "column_copy", "truncated", "bit_flip", "other_keyring"])
 async def test_tampered_values_fail_closed_on_every_read_path(
     client: httpx.AsyncClient, pro: dict[str, str], kind: str
@@ -122,7 +143,7 @@ async def test_tampered_values_fail_closed_on_every_read_path(
         value = ra["name"][:20] + ("A" if ra["name"][20] != "A" else "B") + ra["name"][21:]
     else:
         foreign = FieldCrypto(Keyring.generate())
-        value = foreign.encrypt_field(NAME_A, table="person", column="name", row_id=a)
+        value = foreign.encrypt_field(NAME_A, table="person", column="name", row_id=pf.case_row(case_id, a))
     async with db.transaction():
         await _raw(f"UPDATE person SET {column} = {{}} WHERE id = {{}}", value, a)
     secrets = (NAME_A, NAME_B, ID_A, value)
@@ -234,3 +255,15 @@ async def test_row_ids_are_reserved_before_sealing(client: httpx.AsyncClient, pr
     assert not {r["id"] for r in rows} & set(first)
     with pytest.raises(ValueError):
         await db.reserve_ids("person; DROP TABLE x", 1)
+
+
+async def test_failed_log_ins_store_no_typed_text(client: httpx.AsyncClient) -> None:
+    for typed in (NAME_A, ID_A, "pro_enc"):
+        r = await client.post("/api/auth/token", json={"username": typed, "password": "wrong-password-1"})
+        assert r.status_code == 401
+    rows = await _raw("SELECT username FROM login_attempt")
+    assert len(rows) == 3
+    for row in rows:
+        key_id, _, digest = row["username"].partition(":")
+        assert len(key_id) == 8 and len(digest) == 32
+        assert NAME_A not in row["username"] and ID_A not in row["username"]

@@ -21,13 +21,14 @@ def _run(fn: Callable[[], Awaitable[T]]) -> T:
 
     async def main() -> T:
         async with db.lifespan_pool():
+            await ensure_keyring()
             applied = await db.migrate()
             if applied:
                 click.echo(f"applied {applied} migration(s)", err=True)
             await check_keyring_matches_database()
             return await fn()
 
-    from juvenile_justice.domain.keys.service import check_keyring_matches_database
+    from juvenile_justice.domain.keys.service import check_keyring_matches_database, ensure_keyring
     from juvenile_justice.lib.crypto import KeyringError
 
     try:
@@ -242,6 +243,17 @@ def keys() -> None:
     """Encryption keys: list, rotate, rewrap, retire (docs/operations.md, "Keys")."""
 
 
+def _with_keyring(fn: Callable[[], T]) -> T:
+    """``fn()``; a keyring that is missing, unreadable or read-only ends the command (exit 3)."""
+    from juvenile_justice.lib.crypto import KeyringError
+
+    try:
+        return fn()
+    except KeyringError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(3)
+
+
 def _key_line(info: Any, usage: dict[str, int] | None) -> str:
     count = f"  {usage.get(info.key_id, 0):>9} values" if usage is not None else ""
     created = info.created_at.strftime("%Y-%m-%d %H:%M UTC")
@@ -255,7 +267,7 @@ def keys_list(usage: bool) -> None:
     from juvenile_justice.domain.keys import service
 
     counts = _run(service.key_usage) if usage else None
-    for info in service.list_keys():
+    for info in _with_keyring(service.list_keys):
         click.echo(_key_line(info, counts))
     if counts and counts.get("plaintext"):
         click.echo(f"warning: {counts['plaintext']} stored values are not sealed", err=True)
@@ -276,13 +288,10 @@ def keys_rotate(purpose: str, suite: str | None) -> None:
     Every worker picks the new key up within a few seconds. Then run `keys rewrap`.
     """
     from juvenile_justice.domain.keys import service
-    from juvenile_justice.lib.crypto import KeyringError, Purpose, Suite
+    from juvenile_justice.lib.crypto import Purpose, Suite
 
     purposes = [Purpose.DATA, Purpose.INDEX] if purpose == "both" else [Purpose(purpose)]
-    try:
-        infos = service.rotate(purposes, Suite(suite) if suite else None)
-    except (KeyringError, TypeError) as exc:
-        raise click.ClickException(str(exc)) from None
+    infos = _with_keyring(lambda: service.rotate(purposes, Suite(suite) if suite else None))
     for info in infos:
         click.echo(f"new primary {info.purpose.value} key {info.key_id} ({info.suite.value})")
     click.echo("now run: juvenile-justice keys rewrap")
@@ -316,13 +325,16 @@ def keys_rewrap(batch_size: int) -> None:
 
 
 @keys.command("retire")
-@click.argument("key_id")
-def keys_retire(key_id: str) -> None:
-    """Retire a key: refused unless no stored value is under it; values under it are refused afterwards."""
+@click.argument("key_ids", nargs=-1, required=True)
+def keys_retire(key_ids: tuple[str, ...]) -> None:
+    """Retire keys: each refused unless no stored value is under it; values under it are refused afterwards."""
     from juvenile_justice.domain.keys import service
 
-    info = _run(lambda: service.retire(key_id))
-    click.echo(f"key {info.key_id} retired")
+    async def go() -> list[Any]:
+        return [await service.retire(key_id) for key_id in key_ids]
+
+    for info in _run(go):
+        click.echo(f"key {info.key_id} retired")
 
 
 if __name__ == "__main__":

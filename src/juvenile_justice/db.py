@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -107,7 +108,13 @@ async def start() -> None:
     if isinstance(db, PostgresEngine) and db.pool is None:
         await db.start_connection_pool(min_size=2, max_size=10)
     elif isinstance(db, SQLiteEngine) and _keepalive is None:
-        _keepalive = sqlite3.connect(db.connection_kwargs["database"], check_same_thread=False)
+        path = db.connection_kwargs["database"]
+        previous = os.umask(0o077)  # a new database file (and its WAL) is readable by its owner only
+        try:
+            _keepalive = sqlite3.connect(path, check_same_thread=False)
+            _keepalive.execute("PRAGMA journal_mode=WAL")
+        finally:
+            os.umask(previous)
 
 
 async def stop() -> None:

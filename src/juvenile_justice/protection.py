@@ -7,13 +7,16 @@ Keys (DESIGN.md "Data protection"; security.md E9, E15):
 
 * ``JJ_KEYRING`` set: the keyring JSON from that environment variable (read-only: rotate it outside).
 * otherwise the keyring file ``JJ_KEYS_FILE`` (default ``JJ_DATA_DIR/keyring.json``). When it does not
-  exist, a development keyring is created with a warning: fine for ``make run`` and tests; a
-  production deployment provisions its keyring (docs/operations.md) and keeps it out of backups of
-  the database.
+  exist and the database holds no sealed value, ``migrate``, ``serve`` and the other database
+  commands create a development keyring with a warning (:func:`create_development_keyring_if_missing`,
+  called by ``domain.keys.service.ensure_keyring``): fine for ``make run`` and tests. Nothing else
+  creates one: a missing keyring next to sealed data is an error, never replaced. A production
+  deployment provisions its keyring (docs/operations.md) and keeps it out of backups of the database.
 
 Protected columns (:data:`PROTECTED_COLUMNS`) hold text envelopes (``SkUB…``), bound by their
-associated data to (table, column, row id); database triggers (SQLite) and CHECK constraints
-(PostgreSQL) refuse anything else. ``person.id_number_index`` is the 16-bit blind index of the ID
+associated data to (table, column, row), where the row of case data is ``"<case id>/<row id>"``
+(:func:`case_row`); database triggers (SQLite) and CHECK constraints (PostgreSQL) refuse anything
+that is not shaped like an envelope. ``person.id_number_index`` is the 16-bit blind index of the ID
 number (lookups, security.md E10); ``person.id_number_digest`` is a 128-bit keyed digest of (case, ID
 number), unique per (case, role), which enforces "one person per ID number and role in a case"
 without storing the ID number.
@@ -32,6 +35,7 @@ from juvenile_justice.lib.crypto import (
     DecryptionError,
     FieldCrypto,
     KeyProvider,
+    KeyringError,
     Purpose,
     RowId,
     Suite,
@@ -70,22 +74,51 @@ _lock = threading.Lock()
 _crypto: FieldCrypto | None = None
 
 
-def load_key_provider() -> KeyProvider:
-    """The configured key provider (see the module docstring); creates a development keyring if none.
+def uses_environment_keyring() -> bool:
+    """True when the keyring comes from ``JJ_KEYRING`` rather than a file."""
+    return bool(os.environ.get(ENV_VARIABLE))
 
-    Raises:
-        KeyringError: the keyring file or variable cannot be read or is not a valid keyring.
+
+def create_development_keyring_if_missing() -> bool:
+    """Create a development keyring at ``JJ_KEYS_FILE`` unless one exists; True (and a warning) if made.
+
+    The caller checks first that the database holds no sealed value (a new keyring could not open it).
     """
-    if os.environ.get(ENV_VARIABLE):
-        return EnvKeyring()
+    if uses_environment_keyring():
+        return False
     path = get_settings().keys_file
     suite = Suite(get_settings().crypto_suite)
-    if create_development_keyring(path, suite):
+    created = create_development_keyring(path, suite)
+    if created:
         log.warning(
             "development_keyring_created",
             path=str(path),
             suite=suite.value,
             advice="provision a managed keyring for production (docs/operations.md, 'Keys')",
+        )
+        reset()
+    return created
+
+
+def keyring_exists() -> bool:
+    """True when a keyring is configured: ``JJ_KEYRING`` set, or the ``JJ_KEYS_FILE`` path exists."""
+    return uses_environment_keyring() or get_settings().keys_file.exists()
+
+
+def load_key_provider() -> KeyProvider:
+    """The configured key provider (see the module docstring).
+
+    Raises:
+        KeyringError: no keyring (file missing and ``JJ_KEYRING`` unset), or it cannot be read or is
+            not a valid keyring.
+    """
+    if uses_environment_keyring():
+        return EnvKeyring()
+    path = get_settings().keys_file
+    if not path.exists():
+        raise KeyringError(
+            f"no keyring at {path} (JJ_KEYS_FILE): restore it, or set JJ_KEYRING; on a new, empty "
+            "database `juvenile-justice migrate` creates a development keyring"
         )
     return FileKeyring(path)
 
@@ -132,11 +165,23 @@ def _warn_on_suite_mismatch(crypto: FieldCrypto) -> None:
             "crypto_suite_mismatch",
             configured=configured,
             primary_key_suite=primary.value,
-            advice="run `juvenile-justice keys rotate` then `juvenile-justice keys rewrap`",
+            advice=(
+                f"new keys will be {configured}: set JJ_CRYPTO_SUITE={primary.value} for the service and every "
+                f"command to stay on {primary.value}, or run `keys rotate` and `keys rewrap` to move to {configured}"
+            ),
         )
 
 
 # ------------------------------------------------------------------------------------- fields
+
+
+def case_row(case_id: int, row_id: int) -> str:
+    """The row binding of a sealed value of case data: ``"<case id>/<row id>"``.
+
+    Binding the owning case as well as the row means that a row moved to another case (by writing to
+    the database directly) no longer opens, so its plaintext cannot surface in another unit.
+    """
+    return f"{int(case_id)}/{int(row_id)}"
 
 
 def seal(table: str, column: str, row_id: RowId, value: str | None) -> str | None:

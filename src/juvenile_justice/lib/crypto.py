@@ -550,7 +550,7 @@ class FieldCrypto:
             return data.decode("utf-8")
         except UnicodeDecodeError:
             pass  # the exception holds the plaintext: do not chain it
-        raise DecryptionError("encoding", table=table, column=column, row_id=row_id)
+        raise DecryptionError("encoding", table=table, column=column, row_id=row_id, key_id=key_id_of(envelope))
 
     def _open(self, raw: bytes | None, table: str, column: str, row_id: RowId) -> bytes:
         """Open ``raw``; one key lookup, chosen by the header's key id (never by trial)."""

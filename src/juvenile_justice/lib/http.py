@@ -29,7 +29,7 @@ from litestar.openapi import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from juvenile_justice.lib.crypto import DecryptionError
+from juvenile_justice.lib.crypto import DecryptionError, KeyringError
 from juvenile_justice.lib.errors import DomainError, TooManyAttempts, field_error_from_msgspec
 from juvenile_justice.lib.security import Principal
 
@@ -244,6 +244,15 @@ def handle_decryption_failure(request: Request[Any, Any, Any], exc: DecryptionEr
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "integrity", detail)
 
 
+def handle_keyring_failure(request: Request[Any, Any, Any], exc: KeyringError) -> Response[Any]:
+    """The keys are unavailable (no primary key, unreadable keyring): 500, logged; nothing is answered."""
+    log.error("keyring_unavailable", path=request.url.path, reason=str(exc))
+    detail = "密钥不可用，已记录 / the encryption keys are unavailable; the event is logged"
+    if not is_api(request.url.path):
+        return _page_error(request, 500, "keyring", detail)
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "keyring", detail)
+
+
 def _is_unique_violation(exc: BaseException) -> bool:
     name = type(exc).__name__
     return name == "UniqueViolationError" or (name == "IntegrityError" and "UNIQUE" in str(exc).upper())
@@ -252,6 +261,7 @@ def _is_unique_violation(exc: BaseException) -> bool:
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     RecursionError: handle_too_deep,
     DecryptionError: handle_decryption_failure,
+    KeyringError: handle_keyring_failure,
     sqlite3.IntegrityError: handle_integrity,
     asyncpg.exceptions.UniqueViolationError: handle_integrity,
     DomainError: handle_domain_error,

@@ -38,6 +38,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+import structlog
+
 from juvenile_justice.lib.clock import now_utc
 from juvenile_justice.lib.crypto import (
     INDEX_KEY_LENGTH,
@@ -52,6 +54,8 @@ from juvenile_justice.lib.crypto import (
 
 KEYRING_FORMAT: Final = "juvenile-justice.keyring.v1"
 ENV_VARIABLE: Final = "JJ_KEYRING"
+
+_log = structlog.get_logger("juvenile_justice.keyring")
 
 _ID_PATTERN: Final = re.compile(r"[0-9a-f]{8}")
 _ENTRY_FIELDS: Final = frozenset({"id", "suite", "purpose", "status", "created_at", "material"})
@@ -402,10 +406,11 @@ def _read_keyring_file(path: Path) -> tuple[tuple[_KeyRecord, ...], tuple[int, i
         raise KeyringError(f"no keyring file at {path}") from None
     except OSError as exc:
         raise KeyringError(f"cannot open the keyring file {path}: {exc.strerror}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise KeyringError(f"the keyring {path} is not a regular file")
     with os.fdopen(fd, "rb") as handle:
-        st = os.fstat(handle.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise KeyringError(f"the keyring {path} is not a regular file")
         if st.st_mode & 0o077:
             raise KeyringError(f"the keyring file {path} is readable by others: chmod 600 it")
         if st.st_uid != os.geteuid():
@@ -454,6 +459,10 @@ class FileKeyring(Keyring):
     ``keys rotate`` runs lose nothing. A key id this process does not know triggers an immediate
     re-read (a worker sees a key another process just added); otherwise the file is re-checked at
     most every ``refresh_interval`` seconds (a retirement elsewhere takes effect within that time).
+    A changed file that cannot be read or parsed, or that lacks a key this process has loaded (keys
+    are retired, never removed), is rejected with a ``keyring_rejected`` log event: the loaded keys
+    stay in use, so a deleted, corrupted or replaced file never switches a running service to
+    unrelated keys.
     """
 
     def __init__(self, path: Path | str, *, refresh_interval: float = 2.0) -> None:
@@ -480,8 +489,23 @@ class FileKeyring(Keyring):
             return  # keep the keys already loaded; nothing new can be learnt
         if current != self._signature:
             with self._lock:
-                records, self._signature = _read_keyring_file(self._path)
-                self._state = _build_state(records)
+                self._signature = current  # a rejected file is not read again until it changes
+                try:
+                    records, self._signature = _read_keyring_file(self._path)
+                    state = _build_state(records)
+                except KeyringError as exc:
+                    _log.error("keyring_rejected", path=str(self._path), reason=str(exc), kept="the loaded keys")
+                    return
+                removed = sorted(kid.hex() for kid in set(self._state.by_id) - set(state.by_id))
+                if removed:
+                    _log.error(
+                        "keyring_rejected",
+                        path=str(self._path),
+                        reason=f"keys {', '.join(removed)} are missing from the file (keys are retired, not removed)",
+                        kept="the loaded keys",
+                    )
+                    return
+                self._state = state
 
     def _mutate(self, change: Change[T]) -> T:
         with self._lock, _file_lock(self._path):

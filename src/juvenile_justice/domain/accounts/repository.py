@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from juvenile_justice import db
+from juvenile_justice import protection as pf
 from juvenile_justice.domain.accounts.tables import AppUser, AuthToken, LoginAttempt, Unit
 from juvenile_justice.lib.security import Principal, principal_from_row
 
@@ -228,24 +229,37 @@ async def delete_expired_tokens(now: datetime) -> None:
     await AuthToken.delete().where(AuthToken.expires_at <= now)
 
 
+def _attempt_key(username: str) -> str:
+    """What ``login_attempt.username`` stores: a keyed 128-bit hash of the name typed, never the text.
+
+    Anything can be typed into the user-name box (a person's name, a password by mistake), so the
+    table holds ``HMAC(index key, name)`` (protection.py). After an index-key rotation the counts
+    start again, which at worst gives 5 more guesses once.
+    """
+    return pf.field_crypto().blind_index(username, label="login_attempt.username", bits=128)
+
+
 async def insert_attempt(username: str, now: datetime) -> int:
     """Record a log-in attempt; returns its sequence id."""
-    rows = await LoginAttempt.insert(LoginAttempt(username=username, attempted_at=now)).returning(LoginAttempt.id)
+    key = _attempt_key(username)
+    rows = await LoginAttempt.insert(LoginAttempt(username=key, attempted_at=now)).returning(LoginAttempt.id)
     return int(rows[0]["id"])
 
 
 async def count_attempts_before(username: str, since: datetime, before_id: int) -> int:
     """Attempts for ``username`` since ``since`` recorded before attempt ``before_id``."""
+    key = _attempt_key(username)
     return int(
         await LoginAttempt.count().where(
-            (LoginAttempt.username == username) & (LoginAttempt.attempted_at > since) & (LoginAttempt.id < before_id)
+            (LoginAttempt.username == key) & (LoginAttempt.attempted_at > since) & (LoginAttempt.id < before_id)
         )
     )
 
 
 async def clear_attempts(username: str, up_to_id: int) -> None:
     """Forget the attempts of ``username`` up to the successful one (later attempts still count)."""
-    await LoginAttempt.delete().where((LoginAttempt.username == username) & (LoginAttempt.id <= up_to_id))
+    key = _attempt_key(username)
+    await LoginAttempt.delete().where((LoginAttempt.username == key) & (LoginAttempt.id <= up_to_id))
 
 
 async def prune_attempts(before: datetime) -> None:

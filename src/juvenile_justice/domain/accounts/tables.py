@@ -45,7 +45,10 @@ class AuthToken(Table, tablename="auth_token"):
 
 
 class LoginAttempt(Table, tablename="login_attempt"):
-    """A log-in attempt not (yet) known to have succeeded; counted per user name for throttling."""
+    """A log-in attempt not (yet) known to have succeeded; counted per user name for throttling.
+
+    ``username`` holds a keyed hash of the name typed (repository ``_attempt_key``), never the text.
+    """
 
     id = Serial(primary_key=True)
     username = Varchar(length=64)

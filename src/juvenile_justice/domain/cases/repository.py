@@ -317,18 +317,19 @@ async def insert_assignment(case_id: int, user_id: int, now: datetime) -> bool:
 def _person(row: dict[str, Any]) -> PersonRecord:
     """The record of a stored person row, its sealed fields opened (raises DecryptionError)."""
     pid = row["id"]
+    cell = pf.case_row(row["case_file"], pid)
     return PersonRecord(
         id=pid,
         case_id=row["case_file"],
         role=row["role"],
-        name=pf.open_required("person", "name", pid, row["name"]),
-        id_number=pf.open_required("person", "id_number", pid, row["id_number"]),
+        name=pf.open_required("person", "name", cell, row["name"]),
+        id_number=pf.open_required("person", "id_number", cell, row["id_number"]),
         gender=row["gender"],
         birth_date=_d(row["birth_date"]),
         age_at_offense=row["age_at_offense"],
         minor_at_offense=bool(row["minor_at_offense"]),
-        phone=pf.open_optional("person", "phone", pid, row["phone"]),
-        address=pf.open_optional("person", "address", pid, row["address"]),
+        phone=pf.open_optional("person", "phone", cell, row["phone"]),
+        address=pf.open_optional("person", "address", cell, row["address"]),
         spp_approval_document=row["spp_approval_document"],
         version=row["version"],
     )
@@ -340,8 +341,9 @@ _PERSON_SEALED = ("name", "id_number", "phone", "address")
 def _sealed_person(person_id: int, values: dict[str, Any]) -> dict[str, Any]:
     """The stored row of a person: sealed fields, blind index and per-case digest of the ID number."""
     row = {"id": person_id, **values}
+    cell = pf.case_row(values["case_file"], person_id)
     for column in _PERSON_SEALED:
-        row[column] = pf.seal("person", column, person_id, values.get(column))
+        row[column] = pf.seal("person", column, cell, values.get(column))
     row["id_number_index"] = pf.id_number_index(values["id_number"])
     row["id_number_digest"] = pf.id_number_digest(values["case_file"], values["id_number"])
     return row
@@ -394,17 +396,19 @@ async def persons_of_case(case_id: int) -> list[PersonRecord]:
     return [_person(r) for r in rows]
 
 
-async def update_person(person_id: int, version: int, values: dict[str, Any]) -> bool:
-    """Optimistic update of a person (plaintext ``values``); False when the version is stale."""
+async def update_person(person_id: int, case_id: int, version: int, values: dict[str, Any]) -> bool:
+    """Optimistic update of a person of case ``case_id`` (plaintext ``values``); False when the version is stale."""
+    cell = pf.case_row(case_id, person_id)
     stored = {
-        col: pf.seal("person", col, person_id, value) if col in _PERSON_SEALED else value
-        for col, value in values.items()
+        col: pf.seal("person", col, cell, value) if col in _PERSON_SEALED else value for col, value in values.items()
     }
     sets = "".join(f"{col} = {{}}, " for col in stored)
     rows = await db.fetch(
-        f"UPDATE person SET {sets}version = version + 1 WHERE id = {{}} AND version = {{}} RETURNING id",
+        f"UPDATE person SET {sets}version = version + 1 WHERE id = {{}} AND case_file = {{}} AND version = {{}} "
+        "RETURNING id",
         *stored.values(),
         person_id,
+        case_id,
         version,
     )
     return bool(rows)
@@ -437,7 +441,8 @@ async def persons_by_id_number(unit_id: int, id_number: str) -> list[tuple[Perso
     )
     hits: list[tuple[PersonRecord, str]] = []
     for r in rows:
-        if pf.same_id_number(pf.open_required("person", "id_number", r["id"], r["id_number"]), id_number):
+        cell = pf.case_row(r["case_file"], r["id"])
+        if pf.same_id_number(pf.open_required("person", "id_number", cell, r["id_number"]), id_number):
             hits.append((_person(r), r["case_number"]))
             if len(hits) == LOOKUP_LIMIT:
                 break
@@ -445,7 +450,8 @@ async def persons_by_id_number(unit_id: int, id_number: str) -> list[tuple[Perso
 
 
 def _sealed_step(step_id: int, values: dict[str, Any]) -> dict[str, Any]:
-    return {"id": step_id, **values, "summary": pf.seal("case_step", "summary", step_id, values["summary"])}
+    cell = pf.case_row(values["case_file"], step_id)
+    return {"id": step_id, **values, "summary": pf.seal("case_step", "summary", cell, values["summary"])}
 
 
 async def insert_step(values: dict[str, Any]) -> int:
@@ -469,7 +475,7 @@ async def steps_of_case(case_id: int) -> list[StepRecord]:
             case_id=r["case_file"],
             kind=r["kind"],
             occurred_on=_d(r["occurred_on"]),
-            summary=pf.open_required("case_step", "summary", r["id"], r["summary"]),
+            summary=pf.open_required("case_step", "summary", pf.case_row(r["case_file"], r["id"]), r["summary"]),
             created_by=r["username"],
             created_at=_ts(r["created_at"]),
         )

@@ -195,21 +195,34 @@ def check_decision(
 _ID_LIKE = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
 
 
+def fold(text: str) -> str:
+    """``text`` as it reads, for matching: NFKC (full-width digits and letters become ASCII) with
+    spaces, punctuation and symbols removed, so "３７０８ 1120-05…" and "司马 测试" match their plain forms."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch)[0] not in "ZPS")
+
+
 def contains_resident_id(text: str) -> bool:
-    """True when ``text`` contains a valid 18-character resident ID number (check digit included)."""
-    return any(check_digit(m.group(0)[:17]) == m.group(0)[17].upper() for m in _ID_LIKE.finditer(text))
+    """True when ``text`` contains a valid 18-character resident ID number (check digit included), also
+    written with full-width digits or split by spaces or dashes (see :func:`fold`)."""
+    return any(
+        check_digit(m.group(0)[:17]) == m.group(0)[17].upper()
+        for candidate in (text, fold(text))
+        for m in _ID_LIKE.finditer(candidate)
+    )
 
 
 def check_no_person_names(text: str, names: list[str], field: str) -> None:
     """Refuse free text that contains the full name of a person of the case (R-GEN-6, MPL 103).
 
     Free text is shown to everyone who reads the case; names there would bypass masking. Use the
-    masked form (张某某). Names shorter than two characters are not checked.
+    masked form (张某某). Names shorter than two characters are not checked. Spacing, punctuation and
+    full-width forms do not hide a name (see :func:`fold`).
 
     Raises:
         ValidationFailed: naming ``field``; the message does not repeat the name.
     """
-    if any(len(name) >= 2 and name in text for name in names):
+    folded = fold(text)
+    if any(len(name) >= 2 and (name in text or (fold(name) and fold(name) in folded)) for name in names):
         raise ValidationFailed.one(
             field, "不得写入涉案人员姓名，请使用“张某某”形式 / must not contain the name of a person of the case"
         )

@@ -461,7 +461,7 @@ async def update_person(p: Principal, person_id: int, data: s.PersonUpdate) -> s
                 today=today_china(),
                 spp_approval_document=values["spp_approval_document"],
             )
-        if not await repo.update_person(person_id, data.version, values):
+        if not await repo.update_person(person_id, case.id, data.version, values):
             raise Conflict(
                 "人员信息已被他人修改，请刷新后重试 / the person was changed by someone else: reload and apply again",
                 extra={"current_version": person.version},

@@ -2,11 +2,12 @@
 
 Rewrap (security.md E6, E7) walks every protected table by id in batches. For each row it
 re-encrypts the fields that are not under the primary data key and recomputes the blind-index
-columns not under the primary index key, then writes the batch back in one statement that only
-touches rows still holding the values read (compare-and-set), so a request that changed a row
-meanwhile wins and nothing it wrote is lost. Each batch commits on its own: killed at any point
-(``kill -9``), a new run starts again and skips what is done; a run over a fully rewrapped store
-writes nothing. Values already under the primary key are never opened (no double encryption).
+columns (written again when not under the primary index key, or altered), then writes the batch
+back in one statement that only touches rows still holding the values read (compare-and-set), so a
+request that changed a row meanwhile wins and nothing it wrote is lost. Each batch commits on its
+own: killed at any point (``kill -9``), a new run starts again and skips what is done; a run over a
+fully rewrapped store writes nothing. Values already under the primary key are never re-encrypted
+(no double encryption); the ID number is opened to check its blind-index columns.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from typing import Any
 from juvenile_justice import db
 from juvenile_justice import protection as pf
 from juvenile_justice.domain.keys import repository as repo
-from juvenile_justice.lib.crypto import DecryptionError, KeyringError, KeyStatus, Purpose, Suite, is_envelope, key_id_of
+from juvenile_justice.lib.crypto import (
+    DecryptionError,
+    KeyringError,
+    KeyStatus,
+    Purpose,
+    RowId,
+    Suite,
+    is_envelope,
+    key_id_of,
+)
 from juvenile_justice.lib.errors import Conflict, NotFound, ValidationFailed
 from juvenile_justice.lib.keyring import KeyInfo
 from juvenile_justice.settings import get_settings
@@ -36,15 +46,28 @@ class DerivedColumn:
     compute: Derive
 
 
+def _by_row_id(row: Mapping[str, Any]) -> RowId:
+    return int(row["id"])
+
+
+def _by_case_and_row(row: Mapping[str, Any]) -> RowId:
+    return pf.case_row(row["case_file"], row["id"])
+
+
 @dataclass(frozen=True, slots=True)
 class TableSpec:
-    """A table's protected columns: sealed text (``nullable`` ones may be NULL), derived index columns."""
+    """A table's protected columns: sealed text (``nullable`` ones may be NULL), derived index columns.
+
+    ``binding`` gives the row part of a value's associated data from the stored row (``context`` lists
+    the extra columns it and the derived columns read).
+    """
 
     table: str
     sealed: tuple[str, ...]
     nullable: frozenset[str] = frozenset()
     derived: tuple[DerivedColumn, ...] = ()
     context: tuple[str, ...] = ()
+    binding: Callable[[Mapping[str, Any]], RowId] = _by_row_id
 
     @property
     def written(self) -> tuple[str, ...]:
@@ -70,8 +93,9 @@ PERSON = TableSpec(
         ),
     ),
     context=("case_file",),
+    binding=_by_case_and_row,
 )
-CASE_STEP = TableSpec(table="case_step", sealed=("summary",))
+CASE_STEP = TableSpec(table="case_step", sealed=("summary",), context=("case_file",), binding=_by_case_and_row)
 
 PROTECTED_TABLES: tuple[TableSpec, ...] = (PERSON, CASE_STEP)
 """Every table with protected columns; must agree with :data:`juvenile_justice.protection.PROTECTED_COLUMNS`."""
@@ -97,7 +121,7 @@ def _row_changes(spec: TableSpec, row: Mapping[str, Any], *, legacy: bool) -> di
         DecryptionError: a value cannot be opened (or is plaintext outside a legacy pass).
     """
     crypto = pf.field_crypto()
-    row_id = int(row["id"])
+    row_id = spec.binding(row)
     plain: dict[str, str] = {}
     new: dict[str, Any] = {}
 
@@ -120,9 +144,9 @@ def _row_changes(spec: TableSpec, row: Mapping[str, Any], *, legacy: bool) -> di
         elif crypto.needs_rewrap(value):
             new[col] = crypto.encrypt_field(plaintext(col), table=spec.table, column=col, row_id=row_id)
     for derived in spec.derived:
-        current = row[derived.column]
-        if current is None or crypto.needs_reindex(current):
-            new[derived.column] = derived.compute(row, {src: plaintext(src) for src in derived.sources})
+        expected = derived.compute(row, {src: plaintext(src) for src in derived.sources})
+        if row[derived.column] != expected:  # under an old index key, missing, or altered: recompute
+            new[derived.column] = expected
     return new or None
 
 
@@ -196,6 +220,28 @@ async def key_usage() -> dict[str, int]:
                         usage[kid] = usage.get(kid, 0) + 1
             after = int(rows[-1]["id"])
     return usage
+
+
+async def ensure_keyring() -> None:
+    """Make a development keyring when none is configured and the database holds no sealed value.
+
+    Run before the migrations by every database command (and the test and bench set-ups).
+
+    Raises:
+        KeyringError: no keyring, but the database holds sealed values (it must be restored); or the
+            configured keyring cannot be read or used.
+    """
+    if pf.keyring_exists():
+        pf.field_crypto()  # a keyring that cannot be used stops the command before anything is migrated
+        return
+    for spec in PROTECTED_TABLES:
+        row = await repo.newest_row_if_table(spec.table, spec.sealed)
+        if row and any(is_envelope(row[col]) for col in spec.sealed):
+            raise KeyringError(
+                f"no keyring at {get_settings().keys_file}, but {spec.table} holds sealed values: restore the "
+                "keyring this database was written with (JJ_KEYS_FILE or JJ_KEYRING); a new one could not open them"
+            )
+    pf.create_development_keyring_if_missing()
 
 
 async def check_keyring_matches_database() -> None:
