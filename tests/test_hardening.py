@@ -62,6 +62,11 @@ async def test_error_answers_carry_security_headers(client: httpx.AsyncClient) -
         ("title", "张三盗窃案（370811200501021217）"),
         ("title", "FULLWIDTH"),
         ("title", "嫌疑人 370811 2005-0102 1217 盗窃案"),
+        ("title", "嫌疑人370811\n200501021217盗窃案"),
+        ("title", "编号ID370811200501021217abc"),
+        ("title", "编号0370811200501021217"),
+        ("title", "ARABIC"),
+        ("title", "CHINESE"),
         ("title", "\u200b"),
         ("title", "张某某\u202e案窃盗"),
     ],
@@ -74,6 +79,9 @@ async def test_case_free_text_refuses_id_numbers_and_invisible_characters(
     fullwidth = "".join(chr(ord(ch) + 0xFEE0) for ch in number)  # ３７０８… as an input method may type it
     value = value.replace("FULLWIDTH", f"嫌疑人{fullwidth}盗窃案").replace("370811200501021217", number)
     value = value.replace("370811 2005-0102 1217", f"{number[:6]} {number[6:10]}-{number[10:14]} {number[14:]}")
+    value = value.replace("370811\n200501021217", f"{number[:6]}\n{number[6:]}")
+    value = value.replace("ARABIC", "".join(chr(0x660 + int(d)) if d.isdigit() else d for d in number))
+    value = value.replace("CHINESE", number.translate(str.maketrans("0123456789", "〇一二三四五六七八九")))
     r = await client.post("/api/cases", json={**CASE, field: value}, headers=await auth(client, "pro1"))
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == field
     assert number not in r.text
@@ -163,13 +171,35 @@ async def test_free_text_refuses_full_names_of_the_case_persons(client: httpx.As
     step = {"kind": "讯问", "occurred_on": "2021-03-11", "summary": "讯问欧阳娜娜，法定代理人到场。"}
     r = await client.post(f"/api/cases/{case['id']}/steps", json=step, headers=h)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "summary" and "欧阳娜娜" not in r.text
-    for disguised in ("讯问欧阳 娜娜。", "讯问欧阳-娜娜。", "讯问ＯＵ欧阳·娜娜。"):
+    for disguised in (
+        "讯问欧阳 娜娜。",
+        "讯问欧阳-娜娜。",
+        "讯问ＯＵ欧阳·娜娜。",
+        "讯问欧阳\n娜娜。",
+        "讯问欧\u034f阳娜\ufe0f娜。",
+    ):
         r = await client.post(f"/api/cases/{case['id']}/steps", json={**step, "summary": disguised}, headers=h)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "summary", disguised
     masked = {**step, "summary": "讯问欧阳某某，法定代理人到场。"}
     assert (await client.post(f"/api/cases/{case['id']}/steps", json=masked, headers=h)).status_code == 201
     r = await client.patch(f"/api/cases/{case['id']}", json={"version": 1, "title": "欧阳娜娜盗窃案"}, headers=h)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "title"
+    # the document numbers of decisions and of the SPP approval are free text shown with the case too
+    pid = (await client.get(f"/api/cases/{case['id']}/persons", headers=h)).json()["items"][0]["id"]
+    decision = {
+        "person_id": pid,
+        "kind": "arrest_approved",
+        "decision_date": "2021-04-01",
+        "document_number": "欧阳娜娜号",
+    }
+    r = await client.post(f"/api/cases/{case['id']}/decisions", json=decision, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "document_number", r.text
+    other = {**person, "role": "witness", "name": "李小四", "id_number": resident_id(date(1980, 1, 2), male=False)}
+    for spp in ("欧阳娜娜", resident_id(date(1980, 1, 3)), "高检诉核 李小四"):
+        r = await client.post(
+            f"/api/cases/{case['id']}/persons", json={**other, "spp_approval_document": spp}, headers=h
+        )
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "spp_approval_document", (spp, r.text)
 
 
 async def test_import_refuses_full_names_in_title_and_steps() -> None:

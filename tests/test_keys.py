@@ -7,6 +7,7 @@ reloads the keyring (``protection.reset``) as a worker would within its refresh 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import os
@@ -399,3 +400,12 @@ def test_an_unusable_keyring_ends_every_command_cleanly(tmp_path: Path, kind: st
         r = cli(*command, env=env)
         assert r.returncode == 3, (command, r.stdout, r.stderr)
         assert "Traceback" not in r.stderr and r.stderr.startswith("error: "), r.stderr
+
+
+async def test_a_keyring_with_the_same_ids_but_other_material_is_refused_at_start(client: httpx.AsyncClient) -> None:
+    await _seed_people(client, 3)
+    data = json.loads(get_settings().keys_file.read_text())
+    for key in data["keys"]:
+        key["material"] = base64.b64encode(os.urandom(len(base64.b64decode(key["material"])))).decode()
+    r = cli("migrate", env={**os.environ, "JJ_KEYRING": json.dumps(data)})
+    assert r.returncode == 3 and "other key material" in r.stderr, r.stderr

@@ -267,8 +267,12 @@ def keys_list(usage: bool) -> None:
     from juvenile_justice.domain.keys import service
 
     counts = _run(service.key_usage) if usage else None
-    for info in _with_keyring(service.list_keys):
+    infos = _with_keyring(service.list_keys)
+    for info in infos:
         click.echo(_key_line(info, counts))
+    for key_id, count in sorted((counts or {}).items()):
+        if key_id != "plaintext" and key_id not in {info.key_id for info in infos}:
+            click.echo(f"warning: {count} stored values are under key {key_id}, which is not in this keyring", err=True)
     if counts and counts.get("plaintext"):
         click.echo(f"warning: {counts['plaintext']} stored values are not sealed", err=True)
 

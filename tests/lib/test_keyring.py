@@ -256,6 +256,20 @@ def test_a_corrupted_or_replaced_keyring_file_is_rejected_and_the_loaded_keys_st
                 FileKeyring(path)
 
 
+def test_a_file_giving_loaded_key_ids_other_material_is_rejected(path: Path) -> None:
+    keyring = FileKeyring(path, refresh_interval=0)
+    fc = FieldCrypto(keyring)
+    envelope = fc.encrypt_field(NAME, **CELL)
+    data = json.loads(path.read_text())
+    for key in data["keys"]:
+        key["material"] = base64.b64encode(os.urandom(len(base64.b64decode(key["material"])))).decode()
+    path.write_text(json.dumps(data))
+    assert fc.decrypt_field(envelope, **CELL) == NAME  # still the loaded keys
+    assert fc.decrypt_field(fc.encrypt_field(NAME, **CELL), **CELL) == NAME
+    with pytest.raises(DecryptionError):
+        FieldCrypto(FileKeyring(path)).decrypt_field(envelope, **CELL)  # a fresh process would not open it
+
+
 # -------------------------------------------------------------------------------------- environment
 
 

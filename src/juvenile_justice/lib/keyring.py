@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import binascii
 import fcntl
+import hmac
 import json
 import math
 import os
@@ -395,11 +396,12 @@ class EnvKeyring(Keyring):
         super().__init__(_parse_keyring(text), read_only=True)
 
 
-def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
-    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+def _signature(st: os.stat_result) -> tuple[int, ...]:
+    """What tells that the file changed: a new inode, content (mtime, size) or mode and owner (ctime)."""
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_mode)
 
 
-def _read_keyring_file(path: Path) -> tuple[tuple[_KeyRecord, ...], tuple[int, int, int, int]]:
+def _read_keyring_file(path: Path) -> tuple[tuple[_KeyRecord, ...], tuple[int, ...]]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -459,10 +461,10 @@ class FileKeyring(Keyring):
     ``keys rotate`` runs lose nothing. A key id this process does not know triggers an immediate
     re-read (a worker sees a key another process just added); otherwise the file is re-checked at
     most every ``refresh_interval`` seconds (a retirement elsewhere takes effect within that time).
-    A changed file that cannot be read or parsed, or that lacks a key this process has loaded (keys
-    are retired, never removed), is rejected with a ``keyring_rejected`` log event: the loaded keys
-    stay in use, so a deleted, corrupted or replaced file never switches a running service to
-    unrelated keys.
+    A changed file that cannot be read or parsed, that lacks a key this process has loaded (keys
+    are retired, never removed), or that gives a loaded key id other material, is rejected with a
+    ``keyring_rejected`` log event: the loaded keys stay in use, so a deleted, corrupted or replaced
+    file never switches a running service to unrelated keys.
     """
 
     def __init__(self, path: Path | str, *, refresh_interval: float = 2.0) -> None:
@@ -470,6 +472,7 @@ class FileKeyring(Keyring):
         self._refresh_interval = refresh_interval
         self._lock = threading.Lock()
         records, self._signature = _read_keyring_file(self._path)
+        self._material = {r.info.key_id: r.material for r in records}
         self._next_check = time.monotonic() + refresh_interval
         super().__init__(records)
 
@@ -497,14 +500,21 @@ class FileKeyring(Keyring):
                     _log.error("keyring_rejected", path=str(self._path), reason=str(exc), kept="the loaded keys")
                     return
                 removed = sorted(kid.hex() for kid in set(self._state.by_id) - set(state.by_id))
-                if removed:
-                    _log.error(
-                        "keyring_rejected",
-                        path=str(self._path),
-                        reason=f"keys {', '.join(removed)} are missing from the file (keys are retired, not removed)",
-                        kept="the loaded keys",
+                changed = sorted(
+                    r.info.key_id
+                    for r in state.records
+                    if (old := self._material.get(r.info.key_id)) is not None
+                    and not hmac.compare_digest(old, r.material)
+                )
+                if removed or changed:
+                    reason = (
+                        f"keys {', '.join(removed)} are missing from the file (keys are retired, not removed)"
+                        if removed
+                        else f"keys {', '.join(changed)} have other material than the loaded keys of the same id"
                     )
+                    _log.error("keyring_rejected", path=str(self._path), reason=reason, kept="the loaded keys")
                     return
+                self._material = {r.info.key_id: r.material for r in records}
                 self._state = state
 
     def _mutate(self, change: Change[T]) -> T:
@@ -517,6 +527,7 @@ class FileKeyring(Keyring):
             _fsync_dir(self._path.parent)
             self._signature = _signature(self._path.stat())
             self._state = new_state
+            self._material = {r.info.key_id: r.material for r in new_records}
         return result
 
 

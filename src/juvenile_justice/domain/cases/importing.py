@@ -190,6 +190,9 @@ async def _write(line: ImportLine, lookups: _Lookups) -> bool:
                 people[person.ref] = (person_id, person.role)
         names = [person.name.strip() for person in line.persons]
         rules.check_no_person_names(title, names, "title")
+        for i, person in enumerate(line.persons):
+            if person.spp_approval_document:
+                rules.check_no_person_names(person.spp_approval_document, names, f"persons.{i}.spp_approval_document")
         steps = []
         for i, st in enumerate(line.steps):
             with _fields_under(f"steps.{i}"):
@@ -215,6 +218,7 @@ async def _write(line: ImportLine, lookups: _Lookups) -> bool:
             data = s.DecisionCreate(person_id=person_id, **fields)
             with _fields_under(f"decisions.{i}"):
                 row = service.decision_row(case, person_id, role, data, prosecutor_id)
+                rules.check_no_person_names(row["document_number"], names, "document_number")
             key = (person_id, row["kind"], row["document_number"])
             if key in recorded:
                 raise ValidationFailed.one(f"decisions.{i}", service.DUPLICATE_DECISION)

@@ -193,22 +193,89 @@ def check_decision(
 
 
 _ID_LIKE = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
+_DIGIT_RUN = re.compile(r"[0-9]{17,}[0-9X]?")
+_CHINESE_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+"""Hangul and braille blanks: letters or symbols that show as nothing."""
+_PROVINCES = frozenset(
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+    ]
+)
 
 
 def fold(text: str) -> str:
-    """``text`` as it reads, for matching: NFKC (full-width digits and letters become ASCII) with
-    spaces, punctuation and symbols removed, so "３７０８ 1120-05…" and "司马 测试" match their plain forms."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch)[0] not in "ZPS")
+    """``text`` as it reads, for matching hidden ID numbers and names.
+
+    NFKC (full-width forms become ASCII), every decimal digit of any script and the Chinese numerals
+    〇一二…九 become ASCII digits, case is folded, and what does not show or separates (spaces, line
+    breaks, controls, punctuation, symbols, combining marks, variation selectors, blank fillers) is
+    removed: "３７０８\n1120-05…" and "司马 测试" match their plain forms.
+    """
+    out = []
+    for ch in unicodedata.normalize("NFKC", text).casefold():
+        category = unicodedata.category(ch)
+        if category[0] in "ZPSMC" or ch in _FILLERS:
+            continue
+        if category == "Nd":
+            ch = str(unicodedata.digit(ch))
+        out.append(ch)
+    return "".join(out).translate(_CHINESE_DIGITS)
+
+
+def _plausible_id(number: str) -> bool:
+    """An 18-character string that could be a resident ID: check digit, province code, real birth date."""
+    if check_digit(number[:17]) != number[17] or number[:2] not in _PROVINCES:
+        return False
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return 1900 <= born.year <= 2100
 
 
 def contains_resident_id(text: str) -> bool:
-    """True when ``text`` contains a valid 18-character resident ID number (check digit included), also
-    written with full-width digits or split by spaces or dashes (see :func:`fold`)."""
-    return any(
-        check_digit(m.group(0)[:17]) == m.group(0)[17].upper()
-        for candidate in (text, fold(text))
-        for m in _ID_LIKE.finditer(candidate)
-    )
+    """True when ``text`` contains a resident ID number: as written (valid check digit), or hidden in
+    its :func:`fold` (full-width or other-script digits, Chinese numerals, split by spaces, dashes or
+    line breaks, glued to letters or inside a longer run of digits, where a window also needs a real
+    province code and birth date)."""
+    if any(check_digit(m.group(0)[:17]) == m.group(0)[17].upper() for m in _ID_LIKE.finditer(text)):
+        return True
+    folded = fold(text).upper()
+    return any(_plausible_id(run[i : i + 18]) for run in _DIGIT_RUN.findall(folded) for i in range(len(run) - 17))
 
 
 def check_no_person_names(text: str, names: list[str], field: str) -> None:

@@ -389,10 +389,20 @@ def person_row(case: repo.CaseRecord, data: s.PersonCreate) -> dict[str, Any]:
         "minor_at_offense": facts.minor_at_offense,
         "phone": (data.phone or "").strip() or None,
         "address": (data.address or "").strip() or None,
-        "spp_approval_document": (data.spp_approval_document or "").strip() or None,
+        "spp_approval_document": _spp_document(data.spp_approval_document, [name]),
         "version": 1,
         "created_at": now_utc(),
     }
+
+
+def _spp_document(value: str | None, names: list[str]) -> str | None:
+    """The SPP approval document number, or None: free text shown with the person, so it refuses ID
+    numbers and the names of the case's persons like every free text (R-GEN-6)."""
+    if not (value or "").strip():
+        return None
+    text = rules.clean_text(value or "", "spp_approval_document")
+    rules.check_no_person_names(text, names, "spp_approval_document")
+    return text
 
 
 DUPLICATE_PERSON = "该人员已以此身份列入本案 / this person already has this role in the case"
@@ -406,6 +416,9 @@ async def insert_person(case: repo.CaseRecord, data: s.PersonCreate) -> int:
         Conflict: the same ID number already has this role in the case.
     """
     row = person_row(case, data)
+    if row["spp_approval_document"]:
+        names = [x.name for x in await repo.persons_of_case(case.id)]
+        rules.check_no_person_names(row["spp_approval_document"], names, "spp_approval_document")
     if await repo.person_exists(case.id, row["id_number"], row["role"]):
         raise Conflict(DUPLICATE_PERSON)
     return await repo.insert_person(row)
@@ -451,6 +464,9 @@ async def update_person(p: Principal, person_id: int, data: s.PersonUpdate) -> s
             value = getattr(data, field)
             if value is not msgspec.UNSET:
                 values[field] = (value or "").strip() or None
+        if values.get("spp_approval_document"):
+            names = [x.name for x in await repo.persons_of_case(case.id)]
+            values["spp_approval_document"] = _spp_document(values["spp_approval_document"], names)
         if "spp_approval_document" in values:
             rules.person_facts(
                 role=person.role,
@@ -622,6 +638,8 @@ async def insert_decision(case: repo.CaseRecord, data: s.DecisionCreate, created
     if person is None or person.case_id != case.id:
         raise ValidationFailed.one("person_id", "本案中没有该人员 / no such person in this case")
     row = decision_row(case, person.id, person.role, data, created_by)
+    names = [x.name for x in await repo.persons_of_case(case.id)]
+    rules.check_no_person_names(row["document_number"], names, "document_number")
     if await repo.decision_exists(case.id, person.id, row["kind"], row["document_number"]):
         raise Conflict(DUPLICATE_DECISION)
     return await repo.insert_decision(row)

@@ -90,3 +90,21 @@ async def newest_row_if_table(table: str, columns: Sequence[str]) -> dict[str, A
     if not found or not found["present"]:
         return None
     return await newest_row(table, columns)
+
+
+async def sample_rows(table: str, columns: Sequence[str], count: int) -> list[dict[str, Any]]:
+    """Up to ``count`` rows spread evenly over ``table``'s ids (oldest and newest included)."""
+    _check_names(table, *columns)
+    bounds = await db.fetch_one(f"SELECT MIN(id) AS low, MAX(id) AS high FROM {table}")
+    if not bounds or bounds["low"] is None:
+        return []
+    low, high = int(bounds["low"]), int(bounds["high"])
+    starts = sorted({low + (high - low) * k // max(count - 1, 1) for k in range(count)})
+    rows: dict[int, dict[str, Any]] = {}
+    for start in starts:
+        row = await db.fetch_one(
+            f"SELECT id, {', '.join(columns)} FROM {table} WHERE id >= {{}} ORDER BY id LIMIT 1", start
+        )
+        if row is not None:
+            rows[int(row["id"])] = row
+    return list(rows.values())

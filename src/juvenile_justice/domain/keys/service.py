@@ -244,32 +244,50 @@ async def ensure_keyring() -> None:
     pf.create_development_keyring_if_missing()
 
 
-async def check_keyring_matches_database() -> None:
-    """Refuse to run with a keyring that cannot open the database's newest values (start-up check).
+START_SAMPLE = 12
+"""Rows per protected table that the start-up check opens (spread from the oldest to the newest)."""
 
-    Looks at the newest row of each protected table: every sealed value's key must be known and not
-    retired. Catches a missing or wrong ``JJ_KEYS_FILE`` / ``JJ_KEYRING`` (for instance a development
-    keyring just created next to an existing database) before any request is served.
+
+async def check_keyring_matches_database() -> None:
+    """Refuse to run with a keyring that cannot open the database's values (start-up check).
+
+    Opens the sealed values of :data:`START_SAMPLE` rows of each protected table, from the oldest to
+    the newest: every key they name must be in the keyring and not retired, and the values must open.
+    Catches a missing or wrong ``JJ_KEYS_FILE`` / ``JJ_KEYRING`` (a keyring of other keys, or of the
+    same key ids with other material) before any request is served. A sampled value that fails while
+    others open is tampering, not a wrong keyring: it is left to the read paths (500 "integrity").
 
     Raises:
-        KeyringError: a value is under a key the keyring does not have, or has retired.
+        KeyringError: a value is under a key the keyring does not have or has retired, or no sampled
+            value of a table opens.
     """
     provider = pf.field_crypto().provider
     for spec in PROTECTED_TABLES:
-        row = await repo.newest_row(spec.table, spec.sealed)
-        for col in spec.sealed if row else ():
-            value = row[col] if row else None
-            if value is None or not is_envelope(value):
-                continue
-            kid = key_id_of(value)
-            try:
-                provider.key(bytes.fromhex(kid))
-            except DecryptionError as exc:
-                raise KeyringError(
-                    f"{spec.table}.{col} holds values under key {kid}, which this keyring "
-                    f"{'has retired' if exc.reason == 'retired_key' else 'does not have'}: "
-                    "start with the keyring this database was written with (JJ_KEYS_FILE or JJ_KEYRING)"
-                ) from None
+        opened = failed = 0
+        for row in await repo.sample_rows(spec.table, spec.read, START_SAMPLE):
+            for col in spec.sealed:
+                value = row[col]
+                if value is None or not is_envelope(value):
+                    continue
+                kid = key_id_of(value)
+                try:
+                    provider.key(bytes.fromhex(kid))
+                except DecryptionError as exc:
+                    raise KeyringError(
+                        f"{spec.table}.{col} holds values under key {kid}, which this keyring "
+                        f"{'has retired' if exc.reason == 'retired_key' else 'does not have'}: "
+                        "start with the keyring this database was written with (JJ_KEYS_FILE or JJ_KEYRING)"
+                    ) from None
+                try:
+                    pf.open_required(spec.table, col, spec.binding(row), value)
+                    opened += 1
+                except DecryptionError:
+                    failed += 1
+        if failed and not opened:
+            raise KeyringError(
+                f"none of the sampled values of {spec.table} opens with this keyring (same key ids, other key "
+                "material?): start with the keyring this database was written with (JJ_KEYS_FILE or JJ_KEYRING)"
+            )
 
 
 def list_keys() -> list[KeyInfo]:
