@@ -13,7 +13,7 @@ Keys (DESIGN.md "Data protection"; security.md E9, E15):
   creates one: a missing keyring next to sealed data is an error, never replaced. A production
   deployment provisions its keyring (docs/operations.md) and keeps it out of backups of the database.
 
-Protected columns (:data:`PROTECTED_COLUMNS`) hold text envelopes (``SkUB…``), bound by their
+Protected columns (``domain.keys.service.PROTECTED_TABLES``) hold text envelopes (``SkUB…``), bound by their
 associated data to (table, column, row), where the row of case data is ``"<case id>/<row id>"``
 (:func:`case_row`); database triggers (SQLite) and CHECK constraints (PostgreSQL) refuse anything
 that is not shaped like an envelope. ``person.id_number_index`` is the 16-bit blind index of the ID
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
 from typing import Final
 
 import structlog
@@ -47,24 +46,6 @@ from juvenile_justice.settings import get_settings
 
 log = structlog.get_logger("juvenile_justice.protection")
 
-
-@dataclass(frozen=True, slots=True)
-class ProtectedColumn:
-    """A column that holds text envelopes; ``nullable`` columns may hold NULL (nothing recorded)."""
-
-    table: str
-    column: str
-    nullable: bool
-
-
-PROTECTED_COLUMNS: Final = (
-    ProtectedColumn("person", "name", nullable=False),
-    ProtectedColumn("person", "id_number", nullable=False),
-    ProtectedColumn("person", "phone", nullable=True),
-    ProtectedColumn("person", "address", nullable=True),
-    ProtectedColumn("case_step", "summary", nullable=False),
-)
-"""Every personal field stored by the service (issue 3, point 3). Later tables add theirs here."""
 
 ID_NUMBER_INDEX_LABEL: Final = "person.id_number"
 ID_NUMBER_DIGEST_LABEL: Final = "person.id_number@case"
@@ -143,7 +124,7 @@ def field_crypto() -> FieldCrypto:
 
 
 def keyring() -> Keyring:
-    """The process's keyring (for ``keys`` commands). Raises KeyringError when the provider is not one."""
+    """The process's keyring (for ``keys`` commands). Raises TypeError when a KMS or module provides the keys."""
     provider = field_crypto().provider
     if not isinstance(provider, Keyring):
         raise TypeError("the configured key provider is not a keyring")

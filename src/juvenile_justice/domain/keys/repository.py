@@ -72,14 +72,9 @@ async def compare_and_set(
     return len(await db.fetch(sql, *args))
 
 
-async def newest_row(table: str, columns: Sequence[str]) -> dict[str, Any] | None:
-    """The row of ``table`` with the highest id (``id`` and ``columns``), or None when empty."""
-    _check_names(table, *columns)
-    return await db.fetch_one(f"SELECT id, {', '.join(columns)} FROM {table} ORDER BY id DESC LIMIT 1")
-
-
 async def newest_row_if_table(table: str, columns: Sequence[str]) -> dict[str, Any] | None:
-    """:func:`newest_row`, or None when the table does not exist yet (a database before migrations)."""
+    """The row of ``table`` with the highest id (``id`` and ``columns``); None when the table is empty or
+    does not exist yet (a database before migrations)."""
     _check_names(table, *columns)
     if db.is_postgres():
         found = await db.fetch_one("SELECT to_regclass({}) IS NOT NULL AS present", table)
@@ -89,7 +84,7 @@ async def newest_row_if_table(table: str, columns: Sequence[str]) -> dict[str, A
         )
     if not found or not found["present"]:
         return None
-    return await newest_row(table, columns)
+    return await db.fetch_one(f"SELECT id, {', '.join(columns)} FROM {table} ORDER BY id DESC LIMIT 1")
 
 
 async def sample_rows(table: str, columns: Sequence[str], count: int) -> list[dict[str, Any]]:

@@ -98,7 +98,9 @@ PERSON = TableSpec(
 CASE_STEP = TableSpec(table="case_step", sealed=("summary",), context=("case_file",), binding=_by_case_and_row)
 
 PROTECTED_TABLES: tuple[TableSpec, ...] = (PERSON, CASE_STEP)
-"""Every table with protected columns; must agree with :data:`juvenile_justice.protection.PROTECTED_COLUMNS`."""
+"""Every table with sealed columns (issue 3, point 3): what rewrap, key usage and the start-up check walk.
+Later tables with personal or sealed fields add their spec here; the database guards of each table refuse
+anything but envelopes in those columns."""
 
 DEFAULT_BATCH = 1000
 
