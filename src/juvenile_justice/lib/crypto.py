@@ -61,9 +61,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final, Protocol, runtime_checkable
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives import hmac as crypto_hmac
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -185,6 +186,35 @@ def hash_digest(suite: Suite, data: bytes) -> bytes:
     h = hashes.Hash(_hash_algorithm(suite))
     h.update(data)
     return h.finalize()
+
+
+def ed25519_generate() -> tuple[bytes, bytes]:
+    """A new Ed25519 key pair as raw bytes: (private 32 bytes, public 32 bytes) (checkpoint signing)."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    return private, key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def ed25519_public(private: bytes) -> bytes:
+    """The raw public key of a raw Ed25519 private key."""
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(private)
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def ed25519_sign(private: bytes, message: bytes) -> bytes:
+    """The Ed25519 signature (64 bytes) of ``message`` under the raw private key."""
+    return ed25519.Ed25519PrivateKey.from_private_bytes(private).sign(message)
+
+
+def ed25519_verify(public: bytes, signature: bytes, message: bytes) -> bool:
+    """True when ``signature`` is a valid Ed25519 signature of ``message`` under the raw public key."""
+    try:
+        ed25519.Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 def sm3(data: bytes) -> bytes:
