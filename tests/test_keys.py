@@ -174,6 +174,12 @@ async def test_rotate_rewrap_retire(client: httpx.AsyncClient) -> None:
     for secret in material:
         assert secret not in listed.stdout + listed.stderr + first.stdout + first.stderr
     assert cli("keys", "retire", new_data).returncode == 2  # the primary key cannot be retired
+    logged = await db.fetch("SELECT action, target, role FROM access_log WHERE action LIKE 'keys.%' ORDER BY seq")
+    actions = [(r["action"], r["target"]) for r in logged]
+    assert ("keys.rotate", f"key:{new_data},key:{new_index}") in actions
+    assert ("keys.rewrap", "keys:primary") in actions
+    assert ("keys.retire", f"key:{old_data}") in actions and ("keys.retire", f"key:{old_index}") in actions
+    assert {r["role"] for r in logged} == {"operator"}
 
     # a value restored from a backup taken before the rewrap is refused now
     pf.reset()

@@ -298,6 +298,7 @@ def keys_rotate(purpose: str, suite: str | None) -> None:
     infos = _with_keyring(lambda: service.rotate(purposes, Suite(suite) if suite else None))
     for info in infos:
         click.echo(f"new primary {info.purpose.value} key {info.key_id} ({info.suite.value})")
+    _run(lambda: service.log_key_operation("rotate", ",".join(f"key:{i.key_id}" for i in infos)))
     click.echo("now run: juvenile-justice keys rewrap")
 
 
@@ -314,7 +315,10 @@ def keys_rewrap(batch_size: int) -> None:
     async def go() -> list[service.TableReport]:
         total = sum([await service.count_rows(spec) for spec in service.PROTECTED_TABLES])
         with progress_bar("rewrapping", total=total) as advance:
-            return await service.rewrap(batch_size=batch_size, advance=advance)
+            reports = await service.rewrap(batch_size=batch_size, advance=advance)
+        summary = "; ".join(f"{r.table} {r.rewritten}/{r.examined}, {len(r.failures)} failed" for r in reports)
+        await service.log_key_operation("rewrap", "keys:primary", summary)
+        return reports
 
     reports = _run(go)
     failed = False
@@ -339,6 +343,24 @@ def keys_retire(key_ids: tuple[str, ...]) -> None:
 
     for info in _run(go):
         click.echo(f"key {info.key_id} retired")
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident access log (访问日志)."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check every entry's hash and link; exit 0 when valid, 1 naming the first bad sequence number."""
+    from juvenile_justice.domain.audit import service
+
+    result = _run(service.verify)
+    if result.ok:
+        click.echo(f"access log valid: {result.checked} entries, head {result.head.hex()}")
+        sys.exit(0)
+    click.echo(f"access log TAMPERED at entry {result.first_bad_seq}: {result.reason}", err=True)
+    sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,15 @@ fully rewrapped store writes nothing. Values already under the primary key are n
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from juvenile_justice import db
 from juvenile_justice import protection as pf
+from juvenile_justice.domain.audit import service as audit
 from juvenile_justice.domain.keys import repository as repo
 from juvenile_justice.lib.crypto import (
     DecryptionError,
@@ -304,6 +307,27 @@ def rotate(purposes: Sequence[Purpose], suite: Suite | None = None) -> list[KeyI
     return [ring.rotate(purpose, chosen) for purpose in purposes]
 
 
+def _operator() -> str:
+    try:
+        return f"os:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return f"os:uid{os.getuid()}"
+
+
+async def log_key_operation(action: str, target: str, detail: str | None = None) -> None:
+    """Write a key operation (``keys.rotate``, ``keys.rewrap``, ``keys.retire``) to the access log."""
+    await audit.record(
+        audit.Event(
+            action=f"keys.{action}",
+            outcome="allowed",
+            actor=_operator(),
+            role="operator",
+            target=target,
+            purpose=detail,
+        )
+    )
+
+
 async def retire(key_id: str) -> KeyInfo:
     """Retire a key: values under it are refused from now on.
 
@@ -321,4 +345,6 @@ async def retire(key_id: str) -> KeyInfo:
     remaining = (await key_usage()).get(info.key_id, 0)
     if remaining:
         raise Conflict(f"{remaining} stored values are still under key {info.key_id}: run `keys rewrap` first")
-    return ring.retire(info.key_id)
+    retired = ring.retire(info.key_id)
+    await log_key_operation("retire", f"key:{retired.key_id}")
+    return retired

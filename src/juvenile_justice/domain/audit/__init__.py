@@ -1,0 +1,1 @@
+"""The tamper-evident access log (访问日志, issue 4)."""

@@ -1,0 +1,105 @@
+"""The access log's storage (issue 4): append under a lock, append-only at the database, verify."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+
+import pytest
+
+from helpers import ENGINE
+from juvenile_justice import db
+from juvenile_justice.domain.audit import service as audit
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "juvenile_justice.cli", *args],
+        text=True,
+        capture_output=True,
+        env=dict(os.environ),
+        timeout=300,
+    )
+
+
+async def _append(n: int, action: str = "person.read") -> list[int]:
+    return [
+        await audit.record(
+            audit.Event(action=action, outcome="allowed", actor="pro1", role="prosecutor", target=f"person:{i}")
+        )
+        for i in range(n)
+    ]
+
+
+async def test_entries_chain_in_order_and_verify() -> None:
+    before = (await db.fetch("SELECT COUNT(*) AS n FROM access_log"))[0]["n"]
+    seqs = await _append(5)
+    assert seqs == list(range(before + 1, before + 6))
+    result = await audit.verify()
+    assert result.ok and result.checked == before + 5
+
+
+async def test_concurrent_appends_never_fork_the_chain() -> None:
+    before = (await db.fetch("SELECT MAX(seq) AS n FROM access_log"))[0]["n"] or 0
+
+    async def one(i: int) -> int:
+        return await audit.record(audit.Event(action="person.read", outcome="allowed", target=f"person:{i}"))
+
+    seqs = await asyncio.gather(*(one(i) for i in range(40)))
+    assert sorted(seqs) == list(range(before + 1, before + 41))
+    rows = await db.fetch("SELECT prev_hash FROM access_log")
+    assert len({r["prev_hash"] for r in rows}) == len(rows)  # every entry has its own predecessor: no fork
+    assert (await audit.verify()).ok
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE access_log SET actor = 'someone else'",
+        "DELETE FROM access_log",
+        *(["TRUNCATE access_log"] if ENGINE == "postgresql" else []),
+    ],
+)
+async def test_the_database_refuses_changes_to_the_log(sql: str) -> None:
+    await _append(2)
+    with pytest.raises(Exception, match="append-only"):
+        async with db.transaction():
+            await db.fetch(sql)
+    assert (await audit.verify()).ok
+
+
+@pytest.fixture
+async def unguarded_log() -> AsyncIterator[None]:
+    """The log with its update trigger off (as someone with the database owner's rights could)."""
+    if ENGINE == "postgresql":
+        await db.execute_script(["ALTER TABLE access_log DISABLE TRIGGER access_log_no_update"])
+        yield
+        await db.execute_script(["ALTER TABLE access_log ENABLE TRIGGER access_log_no_update"])
+    else:
+        [t] = await db.fetch("SELECT sql FROM sqlite_master WHERE name = 'access_log_no_update'")
+        await db.execute_script(["DROP TRIGGER access_log_no_update"])
+        yield
+        await db.execute_script([t["sql"]])
+
+
+@pytest.mark.usefixtures("unguarded_log")
+async def test_audit_verify_names_the_first_tampered_entry() -> None:
+    seqs = await _append(6)
+    target = seqs[3]
+    original = (await db.fetch("SELECT actor FROM access_log WHERE seq = {}", target))[0]["actor"]
+    ok = cli("audit", "verify")
+    assert ok.returncode == 0 and "access log valid" in ok.stdout, ok.stderr
+    try:
+        async with db.transaction():
+            await db.fetch("UPDATE access_log SET actor = 'nobody' WHERE seq = {}", target)
+        bad = cli("audit", "verify")
+        assert bad.returncode == 1 and f"TAMPERED at entry {target}" in bad.stderr, bad.stderr
+        result = await audit.verify()
+        assert not result.ok and result.first_bad_seq == target and result.reason == "entry changed"
+    finally:
+        async with db.transaction():
+            await db.fetch("UPDATE access_log SET actor = {} WHERE seq = {}", original, target)
+    assert (await audit.verify()).ok
