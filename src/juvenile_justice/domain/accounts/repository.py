@@ -229,11 +229,6 @@ async def delete_expired_tokens(now: datetime) -> None:
     await AuthToken.delete().where(AuthToken.expires_at <= now)
 
 
-def username_key(username: str) -> str:
-    """The keyed hash of a typed user name, as failed log-ins store and log it (see :func:`_attempt_key`)."""
-    return _attempt_key(username)
-
-
 def _attempt_key(username: str) -> str:
     """What ``login_attempt.username`` stores: a keyed 128-bit hash of the name typed, never the text.
 
