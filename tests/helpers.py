@@ -93,9 +93,19 @@ def plaintext_leaks(data: bytes) -> list[str]:
     found = [name for name in CANARY_NAMES if name.encode() in data]
     for match in _ID_PATTERN.finditer(data):
         number = match.group().decode()
-        if check_digit(number[:17]) == number[17]:
+        if check_digit(number[:17]) == number[17] and not _inside_hex_digest(data, match.start(), match.end()):
             found.append(number)
     return found
+
+
+def _inside_hex_digest(data: bytes, start: int, end: int) -> bool:
+    """True when data[start:end] lies in a run of 32 or more hex digits (a hash, such as the access log's)."""
+    hexdigits = b"0123456789abcdefABCDEF"
+    while start > 0 and data[start - 1] in hexdigits:
+        start -= 1
+    while end < len(data) and data[end] in hexdigits:
+        end += 1
+    return end - start >= 32
 
 
 async def session(client: httpx.AsyncClient, username: str) -> tuple[dict[str, str], str]:

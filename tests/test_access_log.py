@@ -8,9 +8,10 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
-from helpers import ENGINE
+from helpers import ENGINE, PASSWORD, make_user
 from juvenile_justice import db
 from juvenile_justice.domain.audit import service as audit
 
@@ -102,4 +103,26 @@ async def test_audit_verify_names_the_first_tampered_entry() -> None:
     finally:
         async with db.transaction():
             await db.fetch("UPDATE access_log SET actor = {} WHERE seq = {}", original, target)
+    assert (await audit.verify()).ok
+
+
+async def test_log_ins_are_logged_without_the_typed_text(client: httpx.AsyncClient) -> None:
+    await make_user("pro_log", "prosecutor")
+    start = (await db.fetch("SELECT COALESCE(MAX(seq), 0) AS n FROM access_log"))[0]["n"]
+    typed_name = "司马青鸾"
+    for username, password in (
+        (typed_name, "wrong-password-1"),
+        ("pro_log", "wrong-password-1"),
+        ("pro_log", PASSWORD),
+    ):
+        await client.post("/api/auth/token", json={"username": username, "password": password})
+    rows = await db.fetch("SELECT * FROM access_log WHERE seq > {} ORDER BY seq", start)
+    assert [(r["action"], r["outcome"], r["actor"]) for r in rows] == [
+        ("auth.login", "refused", None),
+        ("auth.login", "refused", "pro_log"),
+        ("auth.login", "allowed", "pro_log"),
+    ]
+    assert rows[2]["role"] == "prosecutor" and rows[2]["unit"] is not None and rows[2]["purpose"] == "bearer"
+    assert rows[1]["target"] == rows[2]["target"] != rows[0]["target"]  # the same keyed hash for the same name
+    assert all(typed_name not in str(r) for r in rows)
     assert (await audit.verify()).ok

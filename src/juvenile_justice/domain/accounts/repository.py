@@ -229,6 +229,11 @@ async def delete_expired_tokens(now: datetime) -> None:
     await AuthToken.delete().where(AuthToken.expires_at <= now)
 
 
+def username_key(username: str) -> str:
+    """The keyed hash of a typed user name, as failed log-ins store and log it (see :func:`_attempt_key`)."""
+    return _attempt_key(username)
+
+
 def _attempt_key(username: str) -> str:
     """What ``login_attempt.username`` stores: a keyed 128-bit hash of the name typed, never the text.
 
@@ -237,6 +242,17 @@ def _attempt_key(username: str) -> str:
     start again, which at worst gives 5 more guesses once.
     """
     return pf.field_crypto().blind_index(username, label="login_attempt.username", bits=128)
+
+
+async def lock_attempts(username: str) -> None:
+    """Serialise the log-in attempts of one user name until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock on the name's keyed hash, so that an attempt is
+    counted only after every earlier one has committed (sequence order alone is not commit order).
+    SQLite: the ``BEGIN IMMEDIATE`` transaction already excludes every other writer.
+    """
+    if db.is_postgres():
+        await db.fetch("SELECT pg_advisory_xact_lock(hashtextextended({}, 7)) AS locked", _attempt_key(username))
 
 
 async def insert_attempt(username: str, now: datetime) -> int:

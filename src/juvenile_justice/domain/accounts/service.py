@@ -14,6 +14,7 @@ from datetime import timedelta
 from juvenile_justice import db
 from juvenile_justice.domain.accounts import repository as repo
 from juvenile_justice.domain.accounts.tables import UNIT_KINDS
+from juvenile_justice.domain.audit import service as audit
 from juvenile_justice.lib.clock import now_utc
 from juvenile_justice.lib.errors import NotAuthenticated, TooManyAttempts, ValidationFailed
 from juvenile_justice.lib.security import (
@@ -64,9 +65,12 @@ async def log_in(username: str, password: str, kind: str = "bearer") -> IssuedTo
     if "\x00" in name:
         raise NotAuthenticated("user name or password is wrong")
     now = now_utc()
-    attempt_id = await repo.insert_attempt(name, now)
-    earlier = await repo.count_attempts_before(name, now - FAILURE_WINDOW, attempt_id)
+    async with db.transaction():  # attempts for one name are counted one at a time (no race between workers)
+        await repo.lock_attempts(name)
+        attempt_id = await repo.insert_attempt(name, now)
+        earlier = await repo.count_attempts_before(name, now - FAILURE_WINDOW, attempt_id)
     if earlier >= MAX_FAILURES:
+        await _log_login(name, kind, "throttled")
         raise TooManyAttempts(
             "too many failed log-ins for this user name; try again later",
             retry_after_seconds=int(FAILURE_WINDOW.total_seconds()),
@@ -74,15 +78,37 @@ async def log_in(username: str, password: str, kind: str = "bearer") -> IssuedTo
     user = await repo.user_by_username(name)
     ok = await verify_password(password, user.password_hash if user else None)
     if not ok or user is None or not user.active:
+        await _log_login(name, kind, "refused", user.username if user else None)
         raise NotAuthenticated("user name or password is wrong")
     await repo.clear_attempts(name, attempt_id)
     principal = await repo.principal_for_user(user.id)
     if principal is None:  # deactivated between the two reads
+        await _log_login(name, kind, "refused", user.username)
         raise NotAuthenticated("user name or password is wrong")
     ttl = get_settings().token_ttl_seconds
     token, digest = new_token()
     await repo.insert_token(digest, user.id, kind, now, now + timedelta(seconds=ttl))
+    await _log_login(name, kind, "allowed", principal.username, principal.role, principal.unit_id)
     return IssuedToken(token=token, expires_in=ttl, principal=principal)
+
+
+async def _log_login(
+    typed: str, kind: str, outcome: str, actor: str | None = None, role: str | None = None, unit: int | None = None
+) -> None:
+    """Write a log-in (``auth.login``, bearer or session) to the access log. The name typed is logged only
+    as its keyed hash (it may be anything: a person's name, a password typed in the wrong box); the
+    account's own user name is the actor when the name belongs to an account."""
+    await audit.record(
+        audit.Event(
+            action="auth.login",
+            outcome=outcome,
+            actor=actor,
+            role=role,
+            unit=unit,
+            target=f"username:{repo.username_key(typed)}",
+            purpose=kind,
+        )
+    )
 
 
 async def principal_for(token: str, kind: str) -> Principal | None:
