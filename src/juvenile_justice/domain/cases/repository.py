@@ -396,6 +396,12 @@ async def persons_of_case(case_id: int) -> list[PersonRecord]:
     return [_person(r) for r in rows]
 
 
+async def person_names(case_id: int) -> list[str]:
+    """The full names of a case's persons (only the name column is opened: free-text checks need no more)."""
+    rows = await db.fetch("SELECT id, case_file, name FROM person WHERE case_file = {} ORDER BY id", case_id)
+    return [pf.open_required("person", "name", pf.case_row(r["case_file"], r["id"]), r["name"]) for r in rows]
+
+
 async def update_person(person_id: int, case_id: int, version: int, values: dict[str, Any]) -> bool:
     """Optimistic update of a person of case ``case_id`` (plaintext ``values``); False when the version is stale."""
     cell = pf.case_row(case_id, person_id)

@@ -282,7 +282,7 @@ async def update_case(p: Principal, case_id: int, data: s.CaseUpdate) -> s.CaseO
         values: dict[str, Any] = {}
         if data.title is not msgspec.UNSET:
             values["title"] = rules.clean_text(data.title, "title")
-            names = [x.name for x in await repo.persons_of_case(case_id)]
+            names = await repo.person_names(case_id)
             rules.check_no_person_names(values["title"], names, "title")
         offense = case.offense_date if data.offense_date is msgspec.UNSET else data.offense_date
         received = case.received_on if data.received_on is msgspec.UNSET else data.received_on
@@ -417,7 +417,7 @@ async def insert_person(case: repo.CaseRecord, data: s.PersonCreate) -> int:
     """
     row = person_row(case, data)
     if row["spp_approval_document"]:
-        names = [x.name for x in await repo.persons_of_case(case.id)]
+        names = await repo.person_names(case.id)
         rules.check_no_person_names(row["spp_approval_document"], names, "spp_approval_document")
     if await repo.person_exists(case.id, row["id_number"], row["role"]):
         raise Conflict(DUPLICATE_PERSON)
@@ -465,7 +465,7 @@ async def update_person(p: Principal, person_id: int, data: s.PersonUpdate) -> s
             if value is not msgspec.UNSET:
                 values[field] = (value or "").strip() or None
         if values.get("spp_approval_document"):
-            names = [x.name for x in await repo.persons_of_case(case.id)]
+            names = await repo.person_names(case.id)
             values["spp_approval_document"] = _spp_document(values["spp_approval_document"], names)
         if "spp_approval_document" in values:
             rules.person_facts(
@@ -525,7 +525,7 @@ async def add_step(p: Principal, case_id: int, data: s.StepCreate) -> s.StepOut:
     async with db.transaction():
         case = await _writable_case(p, case_id)
         row = step_row(case, data.kind, data.occurred_on, data.summary, p.user_id)
-        names = [x.name for x in await repo.persons_of_case(case_id)]
+        names = await repo.person_names(case_id)
         rules.check_no_person_names(row["summary"], names, "summary")
         rules.check_no_person_names(row["kind"], names, "kind")
         step_id = await repo.insert_step(row)
@@ -638,7 +638,7 @@ async def insert_decision(case: repo.CaseRecord, data: s.DecisionCreate, created
     if person is None or person.case_id != case.id:
         raise ValidationFailed.one("person_id", "本案中没有该人员 / no such person in this case")
     row = decision_row(case, person.id, person.role, data, created_by)
-    names = [x.name for x in await repo.persons_of_case(case.id)]
+    names = await repo.person_names(case.id)
     rules.check_no_person_names(row["document_number"], names, "document_number")
     if await repo.decision_exists(case.id, person.id, row["kind"], row["document_number"]):
         raise Conflict(DUPLICATE_DECISION)
