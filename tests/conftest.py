@@ -116,3 +116,30 @@ def live_server() -> Iterator[str]:
 
     with run_server() as url:
         yield url
+
+
+@pytest.fixture
+def private_database(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment for a subprocess with its own empty database, data directory and keyring (a private
+    PostgreSQL database on PostgreSQL runs, dropped afterwards)."""
+    from urllib.parse import urlparse
+
+    env = {k: v for k, v in os.environ.items() if k not in {"JJ_DATABASE_URL", "JJ_KEYS_FILE", "JJ_KEYRING"}}
+    env["JJ_DATA_DIR"] = str(tmp_path)
+    env.pop("JJ_CHECKPOINT_DIR", None)
+    env.pop("JJ_CHECKPOINT_KEY", None)
+    if ENGINE == "sqlite":
+        yield env
+        return
+    url = urlparse(os.environ["JJ_DATABASE_URL"])
+    name = f"jj_private_{os.getpid()}"
+    admin = url._replace(path="/postgres").geturl()
+    subprocess.run(
+        ["psql", admin, "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=True, capture_output=True
+    )
+    subprocess.run(["psql", admin, "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    env["JJ_DATABASE_URL"] = url._replace(path=f"/{name}").geturl()
+    try:
+        yield env
+    finally:
+        subprocess.run(["psql", admin, "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], capture_output=True)

@@ -126,3 +126,54 @@ async def test_log_ins_are_logged_without_the_typed_text(client: httpx.AsyncClie
     assert rows[1]["target"] == rows[2]["target"] != rows[0]["target"]  # the same keyed hash for the same name
     assert all(typed_name not in str(r) for r in rows)
     assert (await audit.verify()).ok
+
+
+@pytest.mark.skipif(ENGINE != "postgresql", reason="database roles are PostgreSQL's")
+async def test_the_services_database_role_cannot_alter_the_log() -> None:
+    """security.md A11: with JJ_APP_DB_ROLE, ``migrate`` leaves the service's role able to append to the log
+    and to work on every other table, and unable to change, delete, truncate or unprotect the log."""
+    from urllib.parse import urlparse
+
+    import asyncpg
+
+    role = f"jj_app_{os.getpid()}"
+    await db.execute_script([f"DROP ROLE IF EXISTS {role}", f"CREATE ROLE {role} LOGIN"])
+    try:
+        await db.grant_app_role(role)
+        await _append(2)
+        url = urlparse(os.environ["JJ_DATABASE_URL"])
+        conn = await asyncpg.connect(url._replace(netloc=f"{role}@{url.hostname}:{url.port or 5432}").geturl())
+        try:
+            assert await conn.fetchval("SELECT COUNT(*) FROM access_log") >= 2
+            assert await conn.fetchval("SELECT COUNT(*) FROM person") >= 0
+            head = await conn.fetchrow("SELECT seq, entry_hash FROM access_log ORDER BY seq DESC LIMIT 1")
+            for sql in (
+                "UPDATE access_log SET actor = 'x'",
+                "DELETE FROM access_log",
+                "TRUNCATE access_log",
+                "ALTER TABLE access_log DISABLE TRIGGER USER",
+                "DROP TRIGGER access_log_no_update ON access_log",
+                "INSERT INTO access_log_anchor VALUES (1, 2, 'x', 'x', 'x', 'x')",
+                "UPDATE access_log_meta SET log_id = 'x'",
+                "DELETE FROM migration",
+            ):
+                with pytest.raises((asyncpg.InsufficientPrivilegeError, asyncpg.exceptions.RaiseError)):
+                    async with conn.transaction():
+                        await conn.execute("SELECT set_config('jj.audit_prune', 'on', true)")
+                        await conn.execute(sql)
+            assert await conn.fetchval("SELECT pg_has_role(current_user, 'postgres', 'USAGE')") is False
+            appending = conn.transaction()  # appending is what the role may do (rolled back: no forged entry)
+            await appending.start()
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", 0x6A6A_A0D1)
+            await conn.execute(
+                "INSERT INTO access_log (seq, at, action, outcome, prev_hash, entry_hash) "
+                "VALUES ($1, '2026-01-01T00:00:00.000000Z', 'x', 'allowed', $2, 'ab')",
+                head["seq"] + 1,
+                head["entry_hash"],
+            )
+            await appending.rollback()
+        finally:
+            await conn.close()
+        assert (await audit.verify()).ok
+    finally:
+        await db.execute_script([f"DROP OWNED BY {role}", f"DROP ROLE {role}"])

@@ -33,6 +33,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 
 from helpers import OTHER_PROCURATORATE, PASSWORD, make_user, resident_id
+from juvenile_justice import db
 from juvenile_justice.domain.accounts import service as accounts
 
 ALLOWED, REFUSED, NOT_FOUND = "ALLOWED", "REFUSED", "NOT_FOUND"
@@ -74,9 +75,11 @@ class World:
     client: httpx.AsyncClient
     case_id: int
     person_id: int
+    seq: int
+    """An access-log entry about the case (the suspect's creation), in the auditors' unit."""
 
     def path(self, template: str) -> str:
-        return template.format(case_id=self.case_id, person_id=self.person_id)
+        return template.format(case_id=self.case_id, person_id=self.person_id, seq=self.seq)
 
 
 def username_of(who: str) -> str:
@@ -98,7 +101,12 @@ async def world(client: httpx.AsyncClient) -> World:
     case_id = r.json()["id"]
     r = await client.post(f"/api/cases/{case_id}/persons", json=SUSPECT, headers=headers)
     assert r.status_code == 201, r.text
-    return World(client=client, case_id=case_id, person_id=r.json()["id"])
+    person_id = r.json()["id"]
+    entry = await db.fetch_one(
+        "SELECT MAX(seq) AS seq FROM access_log WHERE action = 'person.create' AND target = {}", f"person:{person_id}"
+    )
+    assert entry is not None and entry["seq"] is not None
+    return World(client=client, case_id=case_id, person_id=person_id, seq=int(entry["seq"]))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -165,6 +173,10 @@ async def person_update(w: World, who: str) -> dict[str, Any]:
     return {"version": 1, "phone": "13800000000"}
 
 
+async def audit_term(w: World, who: str) -> dict[str, Any]:
+    return {"kind": "id_number", "value": SUSPECT_ID_NUMBER}
+
+
 # ---------------------------------------------------------------------------------------------------
 # The expectation table
 # ---------------------------------------------------------------------------------------------------
@@ -210,6 +222,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/persons/lookup"):                 row(A, R, R, R, R, R, body=lookup),
     ("GET", "/api/persons/{person_id}"):             row(A, R, A, R, R, R),
     ("PATCH", "/api/persons/{person_id}"):           row(A, R, R, R, R, R, body=person_update),
+    # --- access log (auditors) ----------------------------------------------------------------
+    ("GET", "/api/audit/access-log"):                row(R, R, R, A, R, R),
+    ("GET", "/api/audit/access-log/{seq}"):          row(R, R, R, A, R, R),
+    ("GET", "/api/audit/access-log/export"):         row(R, R, R, A, R, R),
+    ("GET", "/api/audit/verify"):                    row(R, R, R, A, R, R),
+    ("POST", "/api/audit/hash"):                     row(R, R, R, A, R, R, body=audit_term),
     # --- pages --------------------------------------------------------------------------------
     ("GET", "/"):                                    row(A, A, A, A, A, R),
     ("GET", "/account"):                             row(A, A, A, A, A, R),
@@ -226,6 +244,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/cases/{case_id}/steps/new"):          row(A, R, R, R, R, R, body=step),
     ("GET", "/cases/{case_id}/decisions/new"):       row(A, R, R, R, R, R),
     ("POST", "/cases/{case_id}/decisions/new"):      row(A, R, R, R, R, R, body=decision),
+    ("GET", "/audit"):                               row(R, R, R, A, R, R),
+    ("GET", "/audit/entries/{seq}"):                 row(R, R, R, A, R, R),
+    ("GET", "/audit/verify"):                        row(R, R, R, A, R, R),
+    ("GET", "/audit/export"):                        row(R, R, R, A, R, R),
+    ("GET", "/audit/hash"):                          row(R, R, R, A, R, R),
+    ("POST", "/audit/hash"):                         row(R, R, R, A, R, R, body=audit_term),
 }
 # fmt: on
 
@@ -346,11 +370,39 @@ CELLS = [
 async def test_matrix(world: World, method: str, template: str, who: str, expected: str) -> None:
     if who not in (ANONYMOUS, "prosecutor"):
         await make_user(username_of(who), who)
+    before = await _last_seq()
     r = await call(world, method, template, who)
     assert classify(r, anonymous=who == ANONYMOUS, api=is_api(template)) == expected, describe(r)
     if is_api(template) and r.status_code >= 400:
         assert r.headers["content-type"].startswith("application/problem+json"), describe(r)
         assert r.json()["status"] == r.status_code
+    if who != ANONYMOUS and r.status_code in (403, 404):
+        await _assert_refusal_logged(before, username_of(who), r)
+
+
+async def _last_seq() -> int:
+    row = await db.fetch_one("SELECT MAX(seq) AS seq FROM access_log")
+    return int(row["seq"]) if row and row["seq"] is not None else 0
+
+
+async def _assert_refusal_logged(before: int, username: str, r: httpx.Response) -> None:
+    """Every refusal of a logged-in user is in the access log: actor, outcome, the path, the request id."""
+    rows = await db.fetch(
+        "SELECT * FROM access_log WHERE seq > {} AND actor = {} AND outcome = 'refused'", before, username
+    )
+    path = r.request.url.path
+    expected = {path}
+    for kind, pattern in (
+        ("case", r"/cases/(\d+)"),
+        ("person", r"/persons/(\d+)"),
+        ("access_log", r"/access-log/(\d+)"),
+    ):
+        if match := re.search(pattern, path):
+            expected = {f"{kind}:{match.group(1)}"}
+    if match := re.search(r"/audit/entries/(\d+)", path):
+        expected = {f"access_log:{match.group(1)}"}
+    assert [x for x in rows if x["target"] in expected], (describe(r), [x["target"] for x in rows])
+    assert rows[-1]["request_id"] == r.headers["x-request-id"], describe(r)
 
 
 OBJECT_ROUTES = [
@@ -364,7 +416,9 @@ OBJECT_ROUTES = [
 async def test_other_units_prosecutor_gets_404(world: World, method: str, template: str) -> None:
     """A prosecutor of 曲阜市人民检察院 learns nothing about 任城's case and person ids."""
     await make_user("pro_qf", "prosecutor", OTHER_PROCURATORATE)
+    before = await _last_seq()
     r = await call(world, method, template, "prosecutor", username="pro_qf")
     assert r.status_code == 404, describe(r)
+    await _assert_refusal_logged(before, "pro_qf", r)
     if is_api(template):
         assert r.headers["content-type"].startswith("application/problem+json"), describe(r)

@@ -9,13 +9,10 @@ VACUUM) or in a ``pg_dump`` and the table's files (PostgreSQL, after VACUUM FULL
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
@@ -25,26 +22,6 @@ from juvenile_justice.lib.crypto import is_envelope
 NAMES = ["端木晨曦", "百里书瑶", "东方子衿"]
 IDS = [resident_id(date(2006, 2, 1 + i), seq=40 + i) for i in range(3)]
 SCRIPT = Path(__file__).with_name("legacy_plaintext_db.py")
-
-
-@pytest.fixture
-def private_database(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """Environment for a subprocess with its own empty database and keyring."""
-    env = {k: v for k, v in os.environ.items() if k not in {"JJ_DATABASE_URL", "JJ_KEYS_FILE", "JJ_KEYRING"}}
-    env["JJ_DATA_DIR"] = str(tmp_path)
-    if ENGINE == "sqlite":
-        yield env
-        return
-    url = urlparse(os.environ["JJ_DATABASE_URL"])
-    name = f"jj_legacy_{os.getpid()}"
-    admin = url._replace(path="/postgres").geturl()
-    subprocess.run(["psql", admin, "-c", f"DROP DATABASE IF EXISTS {name}"], check=True, capture_output=True)
-    subprocess.run(["psql", admin, "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
-    env["JJ_DATABASE_URL"] = url._replace(path=f"/{name}").geturl()
-    try:
-        yield env
-    finally:
-        subprocess.run(["psql", admin, "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], capture_output=True)
 
 
 def _secrets() -> list[bytes]:

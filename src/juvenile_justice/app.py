@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from litestar import Litestar, MediaType, get
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
@@ -19,14 +23,21 @@ from juvenile_justice import __version__, db, protection
 from juvenile_justice.domain.accounts.controllers import AuthController, MeController
 from juvenile_justice.domain.accounts.middleware import TokenAuthenticationMiddleware
 from juvenile_justice.domain.accounts.pages import AccountPages
+from juvenile_justice.domain.audit import checkpoints
+from juvenile_justice.domain.audit import service as audit
+from juvenile_justice.domain.audit.controllers import AuditController
+from juvenile_justice.domain.audit.pages import AuditPages
 from juvenile_justice.domain.cases.controllers import CaseController, PersonController
 from juvenile_justice.domain.cases.pages import CasePages
 from juvenile_justice.domain.keys.service import check_keyring_matches_database
 from juvenile_justice.lib.asgi import RefuseNulPathMiddleware, add_security_headers
-from juvenile_justice.lib.http import EXCEPTION_HANDLERS, PUBLIC_PATHS
+from juvenile_justice.lib.http import EXCEPTION_HANDLERS, PUBLIC_PATHS, REFUSAL_HOOKS
 from juvenile_justice.lib.logging import configure_logging
+from juvenile_justice.lib.request_context import RequestContextMiddleware
 from juvenile_justice.paths import STATIC_DIR, TEMPLATES_DIR
 from juvenile_justice.settings import get_settings
+
+log = structlog.get_logger("juvenile_justice.app")
 
 MAX_BODY_BYTES = 1024 * 1024
 """Request bodies above 1 MiB are refused with 413."""
@@ -41,20 +52,44 @@ async def health() -> dict[str, str]:
 
 @asynccontextmanager
 async def lifespan(_: Litestar) -> AsyncIterator[None]:
-    """Load the keys (self-test; a development keyring is made if none), open the database pool."""
+    """Load the keys (self-test; a development keyring is made if none), open the database pool, and
+    issue access-log checkpoints in the background while serving."""
     protection.field_crypto()
     await db.start()
+    task: asyncio.Task[None] | None = None
     try:
         await check_keyring_matches_database()
+        if await db.log_role_can_alter_log():
+            log.warning("access_log_alterable_by_service_role", advice="set JJ_APP_DB_ROLE; see docs/operations.md")
+        task = asyncio.create_task(checkpoints.run_forever())
         yield
     finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await db.stop()
+
+
+def china_time(stamp: str) -> str:
+    """Template filter ``cst``: a stored UTC stamp (``…Z``) as China Standard Time, to the second."""
+    try:
+        moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ") + timedelta(hours=8)
+    except (TypeError, ValueError):
+        return str(stamp)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _template_filters(engine: JinjaTemplateEngine) -> None:
+    engine.engine.filters["cst"] = china_time
 
 
 def create_app() -> Litestar:
     """Build the application from the current settings."""
     settings = get_settings()
     configure_logging()
+    if audit.refusal not in REFUSAL_HOOKS:
+        REFUSAL_HOOKS.append(audit.refusal)
     openapi = OpenAPIConfig(
         title="juvenile-justice",
         version=__version__,
@@ -75,22 +110,28 @@ def create_app() -> Litestar:
         cookie_httponly=True,
         exclude=["/api/", "/schema"],
     )
-    templates = TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine)
+    templates = TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=_template_filters)
     handlers: list[Any] = [
         health,
         AuthController,
         MeController,
         CaseController,
         PersonController,
+        AuditController,
         AccountPages,
         CasePages,
+        AuditPages,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
     ]
     return Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
         before_send=[add_security_headers],
-        middleware=[RefuseNulPathMiddleware, DefineMiddleware(TokenAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[
+            RequestContextMiddleware,
+            RefuseNulPathMiddleware,
+            DefineMiddleware(TokenAuthenticationMiddleware, exclude=PUBLIC_PATHS),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi,
         csrf_config=csrf,

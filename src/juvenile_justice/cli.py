@@ -351,16 +351,91 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Check every entry's hash and link; exit 0 when valid, 1 naming the first bad sequence number."""
-    from juvenile_justice.domain.audit import service
+@click.option(
+    "--checkpoints",
+    "checkpoint_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also check the log against the signed checkpoints in this directory.",
+)
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Checkpoint public key file (from `audit public-key`); repeat for keys of a rotation.",
+)
+def audit_verify(checkpoint_dir: Path | None, public_keys: tuple[Path, ...]) -> None:
+    """Check every entry's hash and link (and, with --checkpoints, that the log still holds what each signed
+    checkpoint states); exit 0 when valid, 1 naming the first bad sequence number."""
+    from juvenile_justice.domain.audit import checkpoints, service
 
-    result = _run(service.verify)
-    if result.ok:
-        click.echo(f"access log valid: {result.checked} entries, head {result.head.hex()}")
+    if checkpoint_dir is not None and not public_keys:
+        raise click.UsageError("--checkpoints needs --public-key")
+    if checkpoint_dir is None:
+        result = _run(service.verify)
+        if result.ok:
+            click.echo(f"access log valid: {result.checked} entries, head {result.head.hex()}")
+            sys.exit(0)
+        click.echo(f"access log TAMPERED at entry {result.first_bad_seq}: {result.reason}", err=True)
+        sys.exit(1)
+    try:
+        keys = checkpoints.read_public_keys(public_keys)
+    except checkpoints.CheckpointKeyError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    files = checkpoints.stored(checkpoint_dir)
+    report = _run(lambda: checkpoints.verify_against(files, keys))
+    if report.ok:
+        click.echo(f"access log valid against {report.checked} of {len(files)} checkpoints")
         sys.exit(0)
-    click.echo(f"access log TAMPERED at entry {result.first_bad_seq}: {result.reason}", err=True)
+    where = f" (first bad entry {report.first_bad_seq})" if report.first_bad_seq else ""
+    click.echo(f"access log TAMPERED{where}:", err=True)
+    for problem in report.problems:
+        click.echo(f"  {problem}", err=True)
     sys.exit(1)
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign and write a checkpoint now (the service writes them on its own at the configured interval)."""
+    from juvenile_justice.domain.audit import checkpoints
+
+    try:
+        path = _run(lambda: checkpoints.issue(force=True))
+    except checkpoints.LogTampered as exc:
+        click.echo(f"error: {exc}; no checkpoint signed", err=True)
+        sys.exit(1)
+    except checkpoints.CheckpointKeyError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(3)
+    click.echo(f"checkpoint written: {path}" if path else "no new entries since the last checkpoint")
+
+
+@audit.command("public-key")
+def audit_public_key() -> None:
+    """Print the checkpoint public key file an auditor needs for `audit verify --checkpoints`."""
+    from juvenile_justice.domain.audit import checkpoints
+
+    try:
+        _, public = checkpoints.signing_key()
+    except checkpoints.CheckpointKeyError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(3)
+    click.echo(checkpoints.public_key_text(public), nl=False)
+
+
+@audit.command("prune")
+@click.option("--before", "before", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="YYYY-MM-DD")
+def audit_prune(before: Any) -> None:
+    """Delete the entries written before DATE (default: 3 years ago); refused for anything younger than
+    180 days. What remains still verifies (the retention anchor keeps the pruned part's Merkle peaks)."""
+    from juvenile_justice.domain.audit import retention
+
+    report = _run(lambda: retention.prune(before.date() if before is not None else None))
+    if report.deleted:
+        click.echo(f"pruned {report.deleted} entries; the log now starts at entry {report.start_seq}")
+    else:
+        click.echo("nothing to prune")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -147,7 +148,56 @@ async def migrate() -> int:
         _vacuum_requests.clear()
         raise RuntimeError(f"migration failed: {result.message}")
     await _vacuum_requested()
+    from juvenile_justice.settings import get_settings
+
+    role = get_settings().app_db_role
+    if role and is_postgres():
+        await grant_app_role(role)
     return await _applied_migrations() - before
+
+
+APPEND_ONLY_TABLES = ("access_log", "access_log_meta", "access_log_anchor")
+"""Tables the service's database role may read and (``access_log`` only) append to, never change."""
+
+
+async def grant_app_role(role: str) -> None:
+    """Give the PostgreSQL role the service connects as what it needs and no more (security.md A11): it
+    reads and writes the application's tables, appends to the access log, and can neither change, delete
+    nor truncate the log, nor alter any table (it owns none; migrations and ``audit prune`` run as the
+    owner). Run by ``migrate`` when ``JJ_APP_DB_ROLE`` is set, so tables added by later migrations are covered.
+
+    Raises:
+        RuntimeError: the role does not exist (create it first: ``CREATE ROLE … LOGIN``).
+    """
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        raise RuntimeError("JJ_APP_DB_ROLE must be a plain lower-case role name")
+    exists = await fetch("SELECT 1 AS ok FROM pg_roles WHERE rolname = {}", role)
+    if not exists:
+        raise RuntimeError(f"PostgreSQL role {role!r} does not exist: create it first (CREATE ROLE {role} LOGIN)")
+    logs = ", ".join(APPEND_ONLY_TABLES)
+    await execute_script(
+        [
+            f"GRANT USAGE ON SCHEMA public TO {role}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+            f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}",
+            f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {logs} FROM {role}",
+            f"REVOKE INSERT ON access_log_meta, access_log_anchor FROM {role}",
+            f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON migration FROM {role}",
+        ]
+    )
+
+
+async def log_role_can_alter_log() -> bool:
+    """True when the connected PostgreSQL role could change or delete access-log entries (it owns the
+    table or holds UPDATE/DELETE/TRUNCATE on it); always False on SQLite (triggers only)."""
+    if not is_postgres():
+        return False
+    row = await fetch_one(
+        "SELECT pg_has_role(current_user, tableowner, 'USAGE') OR has_table_privilege('access_log', 'UPDATE') "
+        "OR has_table_privilege('access_log', 'DELETE') OR has_table_privilege('access_log', 'TRUNCATE') AS alter "
+        "FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'access_log'"
+    )
+    return bool(row and row["alter"])
 
 
 _vacuum_requests: set[str] = set()

@@ -222,6 +222,17 @@ def id_number_digests(case_id: int, id_number: str) -> list[str]:
     )
 
 
+def audit_hash(kind: str, value: str) -> str:
+    """The keyed 128-bit hash (``"keyid:hex"``) under which the access log records a search term or ID
+    number of ``kind`` (``id_number``, ``search``, ``username``), never the value (security.md A9)."""
+    return field_crypto().blind_index(value, label=f"access_log.{kind}", bits=128)
+
+
+def audit_hashes(kind: str, value: str) -> list[str]:
+    """:func:`audit_hash` under every usable index key (entries written before an index-key rotation)."""
+    return field_crypto().blind_indexes(value, label=f"access_log.{kind}", bits=128)
+
+
 def same_id_number(a: str, b: str) -> bool:
     """Constant-time comparison of two ID numbers (candidates of a blind-index lookup)."""
     return index_matches(a, b)

@@ -6,6 +6,7 @@ Read once per process and cached; tests set the environment before the first cal
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,6 +31,19 @@ class Settings:
         token_ttl_seconds: lifetime of bearer tokens and browser sessions, seconds (``JJ_TOKEN_TTL``).
         cookie_secure: mark the session cookie ``Secure`` (``JJ_COOKIE_SECURE=1`` behind HTTPS).
         secret_key: CSRF signing secret shared by every worker (``JJ_SECRET_KEY``, else a file in data_dir).
+        trusted_proxies: ``JJ_TRUSTED_PROXIES``, comma-separated addresses/CIDR networks of reverse proxies
+            whose ``X-Forwarded-For`` is believed (lib/request_context.py); empty: none.
+        checkpoint_key_file: ``JJ_CHECKPOINT_KEY`` (default ``data_dir/checkpoint-signing.key``): the Ed25519
+            key that signs access-log checkpoints.
+        checkpoint_interval_seconds: ``JJ_CHECKPOINT_INTERVAL`` (default 300 s): a checkpoint at least this often
+            while the log grows.
+        checkpoint_entries: ``JJ_CHECKPOINT_ENTRIES`` (default 10,000): a checkpoint after this many new entries.
+        reads_per_minute_flag: ``JJ_AUDIT_READS_PER_MINUTE`` (default 30): more reads of records by one user in
+            one minute are flagged for auditors.
+        working_hours: ``JJ_WORKING_HOURS`` (default ``08:00-18:00``, China Standard Time): reads outside them,
+            or on a non-working day, are flagged.
+        app_db_role: ``JJ_APP_DB_ROLE``: the PostgreSQL role the service connects as; ``migrate`` grants it
+            what it needs and no more (it cannot alter the access log, security.md A11).
     """
 
     data_dir: Path
@@ -41,6 +55,13 @@ class Settings:
     token_ttl_seconds: int
     cookie_secure: bool
     secret_key: str
+    trusted_proxies: str = ""
+    checkpoint_key_file: Path = Path("var/checkpoint-signing.key")
+    checkpoint_interval_seconds: int = 300
+    checkpoint_entries: int = 10_000
+    reads_per_minute_flag: int = 30
+    working_hours: tuple[int, int] = (8 * 60, 18 * 60)
+    app_db_role: str | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -70,6 +91,39 @@ def _secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _positive_int(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number") from None
+    if value < 1:
+        raise ConfigurationError(f"{name} must be at least 1")
+    return value
+
+
+def _working_hours(text: str) -> tuple[int, int]:
+    """``"08:00-18:00"`` → minutes after midnight (480, 1080)."""
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    if match:
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if h1 < 24 and h2 <= 24 and m1 < 60 and m2 < 60 and start < end <= 24 * 60:
+            return start, end
+    raise ConfigurationError("JJ_WORKING_HOURS must look like 08:00-18:00")
+
+
+def _app_db_role(text: str) -> str | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", text):
+        raise ConfigurationError("JJ_APP_DB_ROLE must be a plain lower-case PostgreSQL role name")
+    return text
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Read the environment once.
@@ -95,4 +149,21 @@ def get_settings() -> Settings:
         token_ttl_seconds=ttl,
         cookie_secure=os.environ.get("JJ_COOKIE_SECURE", "0") in {"1", "true", "yes"},
         secret_key=_secret_key(data_dir),
+        trusted_proxies=_trusted_proxies(os.environ.get("JJ_TRUSTED_PROXIES", "")),
+        checkpoint_key_file=Path(os.environ.get("JJ_CHECKPOINT_KEY", str(data_dir / "checkpoint-signing.key"))),
+        checkpoint_interval_seconds=_positive_int("JJ_CHECKPOINT_INTERVAL", 300),
+        checkpoint_entries=_positive_int("JJ_CHECKPOINT_ENTRIES", 10_000),
+        reads_per_minute_flag=_positive_int("JJ_AUDIT_READS_PER_MINUTE", 30),
+        working_hours=_working_hours(os.environ.get("JJ_WORKING_HOURS", "08:00-18:00")),
+        app_db_role=_app_db_role(os.environ.get("JJ_APP_DB_ROLE", "")),
     )
+
+
+def _trusted_proxies(text: str) -> str:
+    from juvenile_justice.lib.request_context import ProxyConfigurationError, parse_trusted_proxies
+
+    try:
+        parse_trusted_proxies(text)
+    except ProxyConfigurationError as exc:
+        raise ConfigurationError(str(exc)) from None
+    return text

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -17,6 +17,7 @@ import asyncpg
 import msgspec
 import structlog
 from litestar import Request, Response
+from litestar.background_tasks import BackgroundTask
 from litestar.connection import ASGIConnection
 from litestar.exceptions import (
     HTTPException,
@@ -79,6 +80,45 @@ PUBLIC_PATHS = [
     r"^/health$",
     r"^/favicon.ico$",
 ]
+
+
+RefusalHook = Callable[[Principal, str, str, int], Awaitable[None]]
+REFUSAL_HOOKS: list[RefusalHook] = []
+"""Called (after the answer is sent) with the principal, the route's action name, the target (the record
+of the route's ``{..._id}`` parameter, else the path) and the status of every 403 or 404 answered to an
+authenticated user: the app registers the access log's writer."""
+
+
+def _route_action(request: Request[Any, Any, Any]) -> str:
+    handler = request.scope.get("route_handler")
+    operation = getattr(handler, "operation_id", None) if handler is not None else None
+    name = operation if isinstance(operation, str) else getattr(getattr(handler, "fn", None), "__name__", "unknown")
+    return "route." + re.sub(r"(?<!^)(?=[A-Z])", "_", str(name)).lower()
+
+
+def _with_refusal_log(request: Request[Any, Any, Any], status: int, response: Response[Any]) -> Response[Any]:
+    user = request.scope.get("user")
+    if status in (403, 404) and isinstance(user, Principal) and REFUSAL_HOOKS:
+        action, target = _route_action(request), _route_target(request)
+        response.background = BackgroundTask(_run_refusal_hooks, user, action, target, status)
+    return response
+
+
+def _route_target(request: Request[Any, Any, Any]) -> str:
+    """What a refused request aimed at: ``person:17`` for a ``{person_id}`` route (the record's kind and
+    id, as the access log names records), else the path."""
+    params = request.scope.get("path_params") or {}
+    for name, value in params.items():
+        if name.endswith("_id") and isinstance(value, int):
+            return f"{name.removesuffix('_id')}:{value}"
+        if name == "seq" and isinstance(value, int):
+            return f"access_log:{value}"
+    return request.url.path[:200]
+
+
+async def _run_refusal_hooks(user: Principal, action: str, path: str, status: int) -> None:
+    for hook in REFUSAL_HOOKS:
+        await hook(user, action, path, status)
 
 
 def is_api(path: str) -> bool:
@@ -156,13 +196,15 @@ def _page_error(request: Request[Any, Any, Any], status: int, title: str, detail
 
 
 def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    """Domain errors → problem details (API) or an error page."""
+    """Domain errors → problem details (API) or an error page; refusals (403, 404) are logged."""
     if not is_api(request.url.path):
-        return _page_error(request, exc.status, exc.title, exc.detail)
+        return _with_refusal_log(request, exc.status, _page_error(request, exc.status, exc.title, exc.detail))
     response = Response(exc.problem(), status_code=exc.status, media_type=PROBLEM_JSON)
     if isinstance(exc, TooManyAttempts):
         response.headers["Retry-After"] = str(exc.retry_after_seconds)
-    return response
+    if exc.status == 503:
+        response.headers["Retry-After"] = "30"
+    return _with_refusal_log(request, exc.status, response)
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -186,11 +228,11 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         log.error("http_error", status=status, path=request.url.path, error=type(exc).__name__)
         detail = "internal error"
     if not is_api(request.url.path):
-        return _page_error(request, status, title, detail)
+        return _with_refusal_log(request, status, _page_error(request, status, title, detail))
     response = problem(status, title, detail)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="juvenile-justice"'
-    return response
+    return _with_refusal_log(request, status, response)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 from collections.abc import Callable, Sequence
 
 HashFn = Callable[[bytes], bytes]
@@ -66,6 +67,65 @@ def root(leaves: Sequence[bytes], hash_fn: HashFn = sha256) -> bytes:
     while stack:
         value = node_hash(stack.pop()[1], value, hash_fn)
     return value
+
+
+class CompactRange:
+    """The complete subtrees ("peaks") of the first ``size`` leaves: enough to extend the tree with later
+    leaves and to compute the root of every larger size without the earlier leaves (what a pruned log
+    keeps of what it dropped, and what makes checkpoints incremental).
+
+    ``peaks`` are (height, hash) from the left; their heights are the binary digits of ``size``.
+    """
+
+    __slots__ = ("hash_fn", "peaks", "size")
+
+    def __init__(self, hash_fn: HashFn = sha256, size: int = 0, peaks: Sequence[tuple[int, bytes]] = ()) -> None:
+        if sum(1 << h for h, _ in peaks) != size or any(a[0] <= b[0] for a, b in itertools.pairwise(peaks)):
+            raise ProofError("the peaks do not describe a tree of this size")
+        self.hash_fn = hash_fn
+        self.size = size
+        self.peaks: list[tuple[int, bytes]] = list(peaks)
+
+    def append(self, leaf: bytes) -> None:
+        """Add the leaf hash ``leaf`` as leaf number ``size``."""
+        height, value = 0, leaf
+        while self.peaks and self.peaks[-1][0] == height:
+            _, left = self.peaks.pop()
+            value = node_hash(left, value, self.hash_fn)
+            height += 1
+        self.peaks.append((height, value))
+        self.size += 1
+
+    def root(self) -> bytes:
+        """MTH of the leaves so far (RFC 9162 §2.1.1): the peaks folded right to left."""
+        if not self.peaks:
+            return self.hash_fn(b"")
+        value = self.peaks[-1][1]
+        for _, left in reversed(self.peaks[:-1]):
+            value = node_hash(left, value, self.hash_fn)
+        return value
+
+    def copy(self) -> CompactRange:
+        """An independent copy."""
+        return CompactRange(self.hash_fn, self.size, self.peaks)
+
+    def encode(self) -> str:
+        """``"size;height:hex,height:hex"`` (what the retention anchor stores)."""
+        return f"{self.size};" + ",".join(f"{h}:{v.hex()}" for h, v in self.peaks)
+
+    @classmethod
+    def decode(cls, text: str, hash_fn: HashFn = sha256) -> CompactRange:
+        """The inverse of :meth:`encode`.
+
+        Raises:
+            ProofError: malformed text or peaks that do not fit the size.
+        """
+        try:
+            size_text, _, rest = text.partition(";")
+            peaks = [(int(h), bytes.fromhex(v)) for h, v in (p.split(":") for p in rest.split(",") if p)]
+            return cls(hash_fn, int(size_text), peaks)
+        except ValueError:
+            raise ProofError("malformed compact range") from None
 
 
 def inclusion_proof(leaves: Sequence[bytes], index: int, hash_fn: HashFn = sha256) -> list[bytes]:

@@ -41,8 +41,9 @@ class AccountPages(Controller):
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any]) -> Redirect:
-        """Home: the case list for roles that read cases, the account page for the others."""
-        return Redirect(path="/cases" if principal(request).role in CASE_ROLES else "/account")
+        """Home: the case list for roles that read cases, the access log for auditors, else the account page."""
+        role = principal(request).role
+        return Redirect(path="/cases" if role in CASE_ROLES else "/audit" if role == "auditor" else "/account")
 
     @get("/account")
     async def account(self, request: Request[Any, Any, Any]) -> Template:

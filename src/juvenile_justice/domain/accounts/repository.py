@@ -234,6 +234,11 @@ def username_key(username: str) -> str:
     return _attempt_key(username)
 
 
+def username_keys(username: str) -> list[str]:
+    """:func:`username_key` under every usable index key (auditors' searches across a key rotation)."""
+    return pf.field_crypto().blind_indexes(username, label="login_attempt.username", bits=128)
+
+
 def _attempt_key(username: str) -> str:
     """What ``login_attempt.username`` stores: a keyed 128-bit hash of the name typed, never the text.
 

@@ -149,7 +149,9 @@ async def ensure_unit(name: str, kind: str | None = None) -> repo.UnitRecord:
     kind = kind or infer_unit_kind(name)
     if kind not in UNIT_KINDS:
         raise ValidationFailed.one("kind", f"must be one of {', '.join(UNIT_KINDS)}")
-    return await repo.insert_unit(name, kind, now_utc())
+    unit = await repo.insert_unit(name, kind, now_utc())
+    await audit.admin_action("units.add", f"unit:{unit.id}", f"kind:{kind}", unit.id)
+    return unit
 
 
 async def set_unit(
@@ -196,6 +198,7 @@ async def set_unit(
                 )
             values["doc_prefix"] = doc_prefix
         await repo.update_unit(unit.id, values)
+        await audit.admin_action("units.set", f"unit:{unit.id}", ",".join(sorted(values)) or None, unit.id)
         updated = await repo.unit_by_id(unit.id)
         assert updated is not None
         return updated
@@ -229,7 +232,10 @@ async def add_user(
         expected = ROLE_UNIT_KINDS.get(role)
         if expected is not None and unit_record.kind != expected:
             raise ValidationFailed.one("unit", f"a {role} belongs to a {expected}, not a {unit_record.kind}")
-        return await repo.insert_user(name, password_hash, role, unit_record.id, capabilities, now_utc())
+        user_id = await repo.insert_user(name, password_hash, role, unit_record.id, capabilities, now_utc())
+        purpose = f"role:{role}" + (f",capabilities:{','.join(sorted(capabilities))}" if capabilities else "")
+        await audit.admin_action("users.add", f"user:{name}", purpose, unit_record.id)
+        return user_id
 
 
 async def units() -> list[repo.UnitRecord]:
@@ -272,6 +278,7 @@ async def set_password(username: str, password: str) -> None:
     async with db.transaction():
         user = await _existing(username)
         await repo.set_password(user.id, password_hash)
+        await audit.admin_action("users.set_password", f"user:{user.username}", None, user.unit_id)
 
 
 async def set_active(username: str, active: bool) -> None:
@@ -283,3 +290,6 @@ async def set_active(username: str, active: bool) -> None:
     async with db.transaction():
         user = await _existing(username)
         await repo.set_active(user.id, active)
+        await audit.admin_action(
+            "users.enable" if active else "users.disable", f"user:{user.username}", None, user.unit_id
+        )

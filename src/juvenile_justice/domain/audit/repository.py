@@ -10,7 +10,110 @@ from juvenile_justice import db
 APPEND_LOCK = 0x6A6A_A0D1
 """PostgreSQL advisory-lock key that serialises appends across every worker process."""
 
-COLUMNS = ("seq", "at", "actor", "role", "unit", "action", "target", "purpose", "outcome", "request_id", "client")
+COLUMNS = (
+    "seq",
+    "at",
+    "actor",
+    "role",
+    "unit",
+    "action",
+    "target",
+    "purpose",
+    "outcome",
+    "request_id",
+    "client",
+    "record_unit",
+)
+LATER_COLUMNS = frozenset({"record_unit"})
+"""Columns added after the first version: hashed only when set (audit 0002)."""
+
+
+async def log_id() -> str:
+    """The log's identity, pinned in every checkpoint (audit 0002)."""
+    row = await db.fetch_one("SELECT log_id FROM access_log_meta LIMIT 1")
+    return str(row["log_id"]) if row else "jj-unknown"
+
+
+async def head() -> tuple[int, str] | None:
+    """The newest entry (seq, entry hash) without taking the append lock."""
+    row = await db.fetch_one("SELECT seq, entry_hash FROM access_log ORDER BY seq DESC LIMIT 1")
+    return (int(row["seq"]), str(row["entry_hash"])) if row else None
+
+
+async def anchor() -> tuple[int, str, str] | None:
+    """The current retention anchor (first kept seq, hash before it, encoded Merkle peaks), if pruned."""
+    row = await db.fetch_one("SELECT start_seq, prev_hash, peaks FROM access_log_anchor ORDER BY id DESC LIMIT 1")
+    return (int(row["start_seq"]), str(row["prev_hash"]), str(row["peaks"])) if row else None
+
+
+async def entry(seq: int) -> dict[str, Any] | None:
+    """One entry by its sequence number."""
+    return await db.fetch_one("SELECT * FROM access_log WHERE seq = {}", seq)
+
+
+async def first_seq_at_or_after(at: str) -> int | None:
+    """The first entry written at or after the stamp ``at`` (the first kept by a prune)."""
+    row = await db.fetch_one("SELECT MIN(seq) AS seq FROM access_log WHERE at >= {}", at)
+    return int(row["seq"]) if row and row["seq"] is not None else None
+
+
+async def prune_below(start_seq: int, values: dict[str, Any]) -> int:
+    """Delete the entries below ``start_seq`` and record the anchor ``values``, in the caller's
+    transaction, through the one gate the append-only triggers leave open. Returns the number deleted."""
+    if db.is_postgres():
+        await db.fetch("SELECT set_config('jj.audit_prune', 'on', true) AS gate")
+    else:
+        await db.fetch("INSERT INTO access_log_gate (open) VALUES (1)")
+    count = await db.fetch_one("SELECT COUNT(*) AS n FROM access_log WHERE seq < {}", start_seq)
+    await db.fetch("DELETE FROM access_log WHERE seq < {}", start_seq)
+    if db.is_postgres():
+        await db.fetch("SELECT set_config('jj.audit_prune', 'off', true) AS gate")
+    else:
+        await db.fetch("DELETE FROM access_log_gate")
+    last = await db.fetch_one("SELECT COALESCE(MAX(id), 0) AS id FROM access_log_anchor")
+    values = {"id": int(last["id"]) + 1 if last else 1, **values}
+    columns = list(values)
+    await db.fetch(
+        f"INSERT INTO access_log_anchor ({', '.join(columns)}) VALUES ({', '.join('{}' for _ in columns)})",
+        *values.values(),
+    )
+    return int(count["n"]) if count else 0
+
+
+async def search(where: list[str], args: list[Any], *, before_seq: int | None, limit: int) -> list[dict[str, Any]]:
+    """Entries matching the SQL conditions ``where`` (placeholders ``{}`` bound to ``args``), newest
+    first, below ``before_seq`` when given."""
+    conditions = list(where)
+    params = list(args)
+    if before_seq is not None:
+        conditions.append("seq < {}")
+        params.append(before_seq)
+    sql = "SELECT * FROM access_log"
+    if conditions:
+        sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)
+    sql += " ORDER BY seq DESC LIMIT {}"
+    return await db.fetch(sql, *params, limit)
+
+
+async def reads_per_minute(
+    actors: list[str], read_actions_like: list[str], first_at: str, last_at: str, threshold: int
+) -> set[tuple[str, str]]:
+    """(actor, minute ``YYYY-MM-DDTHH:MM``) pairs in which the actor made more than ``threshold``
+    allowed reads, between the stamps ``first_at`` and ``last_at`` (whole minutes)."""
+    if not actors:
+        return set()
+    marks = ", ".join("{}" for _ in actors)
+    likes = " OR ".join("action LIKE {}" for _ in read_actions_like)
+    rows = await db.fetch(
+        "SELECT actor, SUBSTR(at, 1, 16) AS minute, COUNT(*) AS n FROM access_log "
+        f"WHERE outcome = 'allowed' AND actor IN ({marks}) AND ({likes}) AND at >= {{}} AND at < {{}} "
+        "GROUP BY actor, SUBSTR(at, 1, 16)",
+        *actors,
+        *read_actions_like,
+        first_at[:16],
+        last_at[:16] + "~",
+    )
+    return {(str(r["actor"]), str(r["minute"])) for r in rows if int(r["n"]) > threshold}
 
 
 async def lock_head() -> tuple[int, str] | None:

@@ -11,6 +11,7 @@ import json
 from datetime import date
 
 from juvenile_justice import db
+from juvenile_justice.domain.audit import service as audit
 from juvenile_justice.domain.calendar.tables import CalendarYear
 from juvenile_justice.lib.clock import now_utc
 from juvenile_justice.lib.periods import WorkingDayCalendar, parse_calendar_file
@@ -43,6 +44,9 @@ async def load_calendar_text(text: str) -> tuple[int, int, int]:
             await CalendarYear.insert(
                 CalendarYear(year=year, holidays=holidays_json, workdays=workdays_json, loaded_at=now)
             )
+        await audit.admin_action(
+            "calendar.load", f"calendar:{year}", f"holidays:{len(holidays)},workdays:{len(workdays)}"
+        )
     return year, len(holidays), len(workdays)
 
 

@@ -22,6 +22,7 @@ from msgspec import Meta, Struct
 from juvenile_justice import db
 from juvenile_justice.domain.accounts import repository as accounts_repo
 from juvenile_justice.domain.accounts.repository import UnitRecord, UserRecord
+from juvenile_justice.domain.audit import service as audit
 from juvenile_justice.domain.cases import repository as repo
 from juvenile_justice.domain.cases import rules, service
 from juvenile_justice.domain.cases import schemas as s
@@ -226,6 +227,9 @@ async def _write(line: ImportLine, lookups: _Lookups) -> bool:
             decisions.append(row)
         await repo.insert_many("case_step", steps)
         await repo.insert_many("decision", decisions)
+        await audit.admin_action(
+            "case.import", f"case:{case.id}", f"persons:{len(people) or len(line.persons)}", unit.id
+        )
     return True
 
 

@@ -16,6 +16,7 @@ import msgspec
 from juvenile_justice import db
 from juvenile_justice.domain.accounts import repository as accounts_repo
 from juvenile_justice.domain.accounts.repository import UnitRecord
+from juvenile_justice.domain.audit import service as audit
 from juvenile_justice.domain.cases import repository as repo
 from juvenile_justice.domain.cases import rules
 from juvenile_justice.domain.cases import schemas as s
@@ -26,8 +27,27 @@ from juvenile_justice.lib.names import mask_name
 from juvenile_justice.lib.pagination import check_limit, decode_cursor, encode_cursor
 from juvenile_justice.lib.resident_id import InvalidResidentId, parse_resident_id
 from juvenile_justice.lib.security import Principal
+from juvenile_justice.protection import audit_hash
 
 READ_ROLES = frozenset({"prosecutor", "aid_officer"})
+
+
+async def _case_unit(case_id: int) -> int | None:
+    case = await repo.case_by_id(case_id)
+    return case.unit_id if case else None
+
+
+async def _person_unit(person_id: int) -> int | None:
+    person = await repo.person_by_id(person_id)
+    return await _case_unit(person.case_id) if person else None
+
+
+audit.OWNER_RESOLVERS.update({"case": _case_unit, "person": _person_unit})
+
+
+async def _logged_read(p: Principal, action: str, target: str, unit_id: int, purpose: str | None = None) -> None:
+    """Write the access-log entry of a read before it is answered (fail closed: 503 otherwise)."""
+    await audit.protected_read(p, action, target, record_unit=unit_id, purpose=purpose)
 
 
 async def _readable_case(p: Principal, case_id: int) -> repo.CaseRecord:
@@ -201,7 +221,8 @@ async def create_case(p: Principal, data: s.CaseCreate) -> s.CaseOut:
             charges=charges,
             created_by=p.user_id,
         )
-    return await get_case(p, case.id)
+        await audit.access(p, "case.create", "allowed", f"case:{case.id}", record_unit=case.unit_id)
+    return case_out(await _readable_case(p, case.id))
 
 
 async def get_writable_case(p: Principal, case_id: int) -> s.CaseOut:
@@ -210,8 +231,10 @@ async def get_writable_case(p: Principal, case_id: int) -> s.CaseOut:
 
 
 async def get_case(p: Principal, case_id: int) -> s.CaseOut:
-    """One case. Raises NotFound for unknown ids and other units' cases."""
-    return case_out(await _readable_case(p, case_id))
+    """One case (logged ``case.read``). Raises NotFound for unknown ids and other units' cases."""
+    case = await _readable_case(p, case_id)
+    await _logged_read(p, "case.read", f"case:{case.id}", case.unit_id)
+    return case_out(case)
 
 
 async def list_cases(
@@ -252,6 +275,9 @@ async def list_cases(
         prosecutor_id=p.user_id if mine else None,
     )
     rows = await repo.list_cases(p.unit_id, f, size + 1, before)
+    terms = " ".join(x for x in ((text or "").strip(), (charge or "").strip()) if x)
+    target = f"search:{audit_hash('search', terms)}" if terms else f"unit:{p.unit_id}"
+    await _logged_read(p, "case.list", target, p.unit_id, purpose=f"page:{min(len(rows), size)}")
     items = [
         s.CaseListItem(
             id=r.id,
@@ -303,7 +329,8 @@ async def update_case(p: Principal, case_id: int, data: s.CaseUpdate) -> s.CaseO
             await repo.replace_charges(case_id, charges)
         if "offense_date" in values:
             await _recompute_ages(case, offense)
-    return await get_case(p, case_id)
+        await audit.access(p, "case.update", "allowed", f"case:{case_id}", record_unit=case.unit_id)
+    return case_out(await _readable_case(p, case_id))
 
 
 async def _recompute_ages(case: repo.CaseRecord, offense: date) -> None:
@@ -348,6 +375,9 @@ async def assign(p: Principal, case_id: int, data: s.AssignmentCreate) -> s.Assi
     async with db.transaction():
         if not await repo.insert_assignment(case_id, user.id, now):
             raise Conflict("已是本案承办检察官 / already a prosecutor of this case")
+        await audit.access(
+            p, "case.assign", "allowed", f"case:{case_id}", record_unit=case.unit_id, purpose=f"user:{user.username}"
+        )
     return s.AssignmentOut(case_id=case_id, username=user.username, assigned_at=now)
 
 
@@ -362,6 +392,7 @@ async def add_person(p: Principal, case_id: int, data: s.PersonCreate) -> s.Pers
         case = await _writable_case(p, case_id)
         person_id = await insert_person(case, data)
         person = await repo.person_by_id(person_id)
+        await audit.access(p, "person.create", "allowed", f"person:{person_id}", record_unit=case.unit_id)
     assert person is not None
     return person_out(person, reveal=True)
 
@@ -428,7 +459,9 @@ async def list_persons(p: Principal, case_id: int) -> s.PersonList:
     """The persons of a case (masked unless the reader is a case prosecutor)."""
     case = await _readable_case(p, case_id)
     reveal = _is_case_prosecutor(p, case)
-    return s.PersonList(items=[person_out(x, reveal=reveal) for x in await repo.persons_of_case(case_id)])
+    persons = await repo.persons_of_case(case_id)
+    await _logged_read(p, "person.list", f"case:{case_id}", case.unit_id, purpose="full" if reveal else "masked")
+    return s.PersonList(items=[person_out(x, reveal=reveal) for x in persons])
 
 
 async def _readable_person(p: Principal, person_id: int) -> tuple[repo.PersonRecord, repo.CaseRecord]:
@@ -445,7 +478,9 @@ async def _readable_person(p: Principal, person_id: int) -> tuple[repo.PersonRec
 async def get_person(p: Principal, person_id: int) -> s.PersonOut:
     """A person's detail: full fields for the case's prosecutors, masked for others."""
     person, case = await _readable_person(p, person_id)
-    return person_out(person, reveal=_is_case_prosecutor(p, case))
+    reveal = _is_case_prosecutor(p, case)
+    await _logged_read(p, "person.read", f"person:{person.id}", case.unit_id, purpose="full" if reveal else "masked")
+    return person_out(person, reveal=reveal)
 
 
 async def update_person(p: Principal, person_id: int, data: s.PersonUpdate) -> s.PersonOut:
@@ -483,6 +518,7 @@ async def update_person(p: Principal, person_id: int, data: s.PersonUpdate) -> s
                 extra={"current_version": person.version},
             )
         updated = await repo.person_by_id(person_id)
+        await audit.access(p, "person.update", "allowed", f"person:{person_id}", record_unit=case.unit_id)
     assert updated is not None
     return person_out(updated, reveal=True)
 
@@ -501,6 +537,11 @@ async def lookup_persons(p: Principal, data: s.LookupIn) -> s.LookupOut:
     except InvalidResidentId as exc:
         raise ValidationFailed.one("id_number", str(exc)) from None
     hits = await repo.persons_by_id_number(p.unit_id, number)
+    await _logged_read(
+        p, "person.lookup", f"id_number:{audit_hash('id_number', number)}", p.unit_id, purpose=f"hits:{len(hits)}"
+    )
+    for x, _ in hits:
+        await _logged_read(p, "person.lookup.hit", f"person:{x.id}", p.unit_id, purpose="masked")
     return s.LookupOut(
         items=[
             s.LookupHit(
@@ -529,6 +570,7 @@ async def add_step(p: Principal, case_id: int, data: s.StepCreate) -> s.StepOut:
         rules.check_no_person_names(row["summary"], names, "summary")
         rules.check_no_person_names(row["kind"], names, "kind")
         step_id = await repo.insert_step(row)
+        await audit.access(p, "step.create", "allowed", f"case:{case_id}", record_unit=case.unit_id)
     return s.StepOut(
         id=step_id,
         case_id=case_id,
@@ -574,8 +616,10 @@ def _step_out(x: repo.StepRecord) -> s.StepOut:
 
 async def list_steps(p: Principal, case_id: int) -> s.StepList:
     """The case timeline, oldest first."""
-    await _readable_case(p, case_id)
-    return s.StepList(items=[_step_out(x) for x in await repo.steps_of_case(case_id)])
+    case = await _readable_case(p, case_id)
+    steps = await repo.steps_of_case(case_id)
+    await _logged_read(p, "step.list", f"case:{case_id}", case.unit_id)
+    return s.StepList(items=[_step_out(x) for x in steps])
 
 
 async def add_decision(p: Principal, case_id: int, data: s.DecisionCreate) -> s.DecisionOut:
@@ -592,6 +636,7 @@ async def add_decision(p: Principal, case_id: int, data: s.DecisionCreate) -> s.
     async with db.transaction():
         case = await _writable_case(p, case_id)
         record = await insert_decision(case, data, p.user_id)
+        await audit.access(p, "decision.create", "allowed", f"case:{case_id}", record_unit=case.unit_id)
     return decision_out(record)
 
 
@@ -647,5 +692,7 @@ async def insert_decision(case: repo.CaseRecord, data: s.DecisionCreate, created
 
 async def list_decisions(p: Principal, case_id: int) -> s.DecisionList:
     """The decisions of a case."""
-    await _readable_case(p, case_id)
-    return s.DecisionList(items=[decision_out(d) for d in await repo.decisions_of_case(case_id)])
+    case = await _readable_case(p, case_id)
+    decisions = await repo.decisions_of_case(case_id)
+    await _logged_read(p, "decision.list", f"case:{case_id}", case.unit_id)
+    return s.DecisionList(items=[decision_out(d) for d in decisions])

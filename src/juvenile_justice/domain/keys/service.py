@@ -12,8 +12,6 @@ fully rewrapped store writes nothing. Values already under the primary key are n
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -307,25 +305,9 @@ def rotate(purposes: Sequence[Purpose], suite: Suite | None = None) -> list[KeyI
     return [ring.rotate(purpose, chosen) for purpose in purposes]
 
 
-def _operator() -> str:
-    try:
-        return f"os:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return f"os:uid{os.getuid()}"
-
-
 async def log_key_operation(action: str, target: str, detail: str | None = None) -> None:
     """Write a key operation (``keys.rotate``, ``keys.rewrap``, ``keys.retire``) to the access log."""
-    await audit.record(
-        audit.Event(
-            action=f"keys.{action}",
-            outcome="allowed",
-            actor=_operator(),
-            role="operator",
-            target=target,
-            purpose=detail,
-        )
-    )
+    await audit.admin_action(f"keys.{action}", target, detail)
 
 
 async def retire(key_id: str) -> KeyInfo:

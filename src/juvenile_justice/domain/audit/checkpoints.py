@@ -1,0 +1,270 @@
+"""Signed checkpoints of the access log, written outside the database (DESIGN.md "Access log";
+security.md A4, A6).
+
+A checkpoint states the log id, the number of entries, the chain's head hash and the RFC 9162 Merkle
+root of every entry so far, signed with Ed25519 (lib/audit_chain.py). It is written as
+``checkpoint-<size>.txt`` into ``JJ_CHECKPOINT_DIR`` when at least ``JJ_CHECKPOINT_ENTRIES`` entries
+were added since the last one, or ``JJ_CHECKPOINT_INTERVAL`` seconds passed and the log grew. Each
+running service checks every few seconds; several workers may race, and the first file for a size wins
+(the others are identical in substance and are not written).
+
+The signing key (``JJ_CHECKPOINT_KEY``, default ``JJ_DATA_DIR/checkpoint-signing.key``, mode 0600) is
+made at the first checkpoint with a warning. ``juvenile-justice audit public-key`` prints the public key
+an auditor needs to verify checkpoints offline; keep copies of the checkpoints (and the public key) where
+whoever administers the database cannot change them.
+
+A checkpoint is never signed over a log that does not verify.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import structlog
+
+from juvenile_justice.domain.audit import repository as repo
+from juvenile_justice.domain.audit import service
+from juvenile_justice.lib import audit_chain as chain
+from juvenile_justice.lib.clock import now_utc
+from juvenile_justice.lib.crypto import Suite, ed25519_generate, ed25519_public
+from juvenile_justice.settings import get_settings
+
+log = structlog.get_logger("juvenile_justice.audit")
+
+_PRIVATE_HEADER = "juvenile-justice checkpoint signing key v1"
+_PUBLIC_HEADER = "juvenile-justice checkpoint public key v1"
+_NAME = re.compile(r"checkpoint-(\d{1,19})\.txt")
+POLL_SECONDS = 5.0
+
+
+class CheckpointKeyError(RuntimeError):
+    """The signing key file is unreadable or malformed, or a public key file is."""
+
+
+# --------------------------------------------------------------------------------------- keys
+
+
+def _key_path() -> Path:
+    return get_settings().checkpoint_key_file
+
+
+def signing_key(*, create: bool = True) -> tuple[bytes, bytes]:
+    """The (private, public) raw Ed25519 key pair; made (0600, with a warning) when missing and ``create``.
+
+    Raises:
+        CheckpointKeyError: the file is malformed, or missing and not ``create``.
+    """
+    path = _key_path()
+    if not path.exists():
+        if not create:
+            raise CheckpointKeyError(f"no checkpoint signing key at {path}")
+        private, _ = ed25519_generate()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker made it first
+            return signing_key(create=False)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"{_PRIVATE_HEADER}\n{base64.b64encode(private).decode()}\n")
+        log.warning("checkpoint_key_created", path=str(path))
+    lines = path.read_text(encoding="ascii", errors="replace").split("\n")
+    try:
+        if lines[0] != _PRIVATE_HEADER:
+            raise ValueError
+        private = base64.b64decode(lines[1], validate=True)
+        if len(private) != 32:
+            raise ValueError
+    except (IndexError, ValueError, binascii.Error):
+        raise CheckpointKeyError(f"{path} is not a checkpoint signing key") from None
+    return private, ed25519_public(private)
+
+
+def public_key_text(public: bytes) -> str:
+    """The public key file an auditor keeps: a header and ``<key id> <base64 key>``."""
+    return f"{_PUBLIC_HEADER}\n{chain.key_id(public)} {base64.b64encode(public).decode()}\n"
+
+
+def read_public_keys(paths: Iterable[Path]) -> dict[str, bytes]:
+    """Key id → raw public key from public key files (:func:`public_key_text`; several for a rotation).
+
+    Raises:
+        CheckpointKeyError: a file that is not a public key file.
+    """
+    keys: dict[str, bytes] = {}
+    for path in paths:
+        try:
+            lines = path.read_text(encoding="ascii").strip().split("\n")
+            if lines[0] != _PUBLIC_HEADER or len(lines) != 2:
+                raise ValueError
+            kid, encoded = lines[1].split(" ")
+            raw = base64.b64decode(encoded, validate=True)
+            if len(raw) != 32 or chain.key_id(raw) != kid:
+                raise ValueError
+        except (OSError, UnicodeDecodeError, ValueError, binascii.Error):
+            raise CheckpointKeyError(f"{path} is not a checkpoint public key file") from None
+        keys[kid] = raw
+    return keys
+
+
+# ----------------------------------------------------------------------------------- directory
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A checkpoint file: its path, the size in its name and its text."""
+
+    path: Path
+    size: int
+    text: str
+
+
+def stored(directory: Path | None = None) -> list[StoredCheckpoint]:
+    """The checkpoint files in ``directory`` (default ``JJ_CHECKPOINT_DIR``), by size."""
+    folder = directory or get_settings().checkpoint_dir
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.iterdir():
+        match = _NAME.fullmatch(path.name)
+        if match and path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            found.append(StoredCheckpoint(path, int(match.group(1)), text))
+    return sorted(found, key=lambda c: c.size)
+
+
+def _write_once(folder: Path, size: int, text: str) -> Path | None:
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / f"checkpoint-{size:012d}.txt"
+    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        os.link(tmp, path)  # atomic, and fails when another worker wrote this size first
+    except FileExistsError:
+        return None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+# ------------------------------------------------------------------------------------ issuing
+
+
+async def current(at: datetime | None = None) -> chain.Checkpoint:
+    """The checkpoint of the log as it is now (head hash and Merkle root of every entry).
+
+    Raises:
+        LogTampered: the log does not verify (a checkpoint is never signed over it).
+    """
+    result, state, _ = await service.scan(tree=True)
+    if not result.ok:
+        raise LogTampered(result)
+    suite = Suite(get_settings().crypto_suite)
+    return chain.Checkpoint(await repo.log_id(), state.size, state.root(), result.head, at or now_utc(), suite)
+
+
+class LogTampered(RuntimeError):
+    """The log failed verification: no checkpoint is signed."""
+
+    def __init__(self, result: chain.Verification) -> None:
+        super().__init__(f"access log fails verification at entry {result.first_bad_seq}: {result.reason}")
+        self.result = result
+
+
+async def issue(*, force: bool = False) -> Path | None:
+    """Write a checkpoint when one is due (or when ``force`` and the log grew since the last one).
+    Returns the file written, or None.
+
+    Raises:
+        LogTampered: the log does not verify.
+        CheckpointKeyError: the signing key file is malformed.
+    """
+    settings = get_settings()
+    head = await repo.head()
+    size = head[0] if head else 0
+    existing = stored()
+    last = existing[-1] if existing else None
+    if last is not None and last.size >= size:
+        return None
+    if not force and last is not None:
+        age = now_utc().timestamp() - last.path.stat().st_mtime
+        if size - last.size < settings.checkpoint_entries and age < settings.checkpoint_interval_seconds:
+            return None
+    if not force and last is None and size == 0:
+        return None
+    checkpoint = await current()
+    private, public = signing_key()
+    text = chain.sign_checkpoint(checkpoint, private, public)
+    path = _write_once(settings.checkpoint_dir, checkpoint.size, text)
+    if path is not None:
+        log.info("checkpoint_written", size=checkpoint.size, path=str(path), key_id=chain.key_id(public))
+    return path
+
+
+async def run_forever(poll_seconds: float = POLL_SECONDS) -> None:
+    """The service's background task: issue checkpoints when due; failures are logged, never fatal."""
+    while True:
+        await asyncio.sleep(poll_seconds)
+        try:
+            await issue()
+        except LogTampered as exc:
+            log.error("checkpoint_refused_log_tampered", first_bad_seq=exc.result.first_bad_seq)
+        except Exception as exc:  # a full disk or a lost database must not end the service
+            log.error("checkpoint_failed", error=type(exc).__name__)
+
+
+# ---------------------------------------------------------------------------------- verifying
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointReport:
+    """The outcome of checking the log against a set of checkpoints."""
+
+    ok: bool
+    checked: int
+    problems: list[str]
+    first_bad_seq: int | None = None
+
+
+async def verify_against(texts: list[StoredCheckpoint], public_keys: dict[str, bytes]) -> CheckpointReport:
+    """Check signatures (public keys only, log id pinned to this database's) and that the log holds
+    exactly what each checkpoint states: a log shorter than a checkpoint was truncated, a different head
+    or root means history before it was rewritten. Checkpoints before the retention anchor can only be
+    checked at the anchor itself."""
+    log_id = await repo.log_id()
+    problems: list[str] = []
+    points: list[chain.Checkpoint] = []
+    for item in texts:
+        try:
+            points.append(chain.verify_checkpoint(item.text, public_keys, log_id))
+        except chain.CheckpointError as exc:
+            problems.append(f"{item.path.name}: {exc}")
+    result, _, tree_at = await service.scan(tree=True, sizes={p.size for p in points})
+    first_bad = result.first_bad_seq
+    if not result.ok:
+        problems.append(f"chain: entry {result.first_bad_seq}: {result.reason}")
+    anchor = await repo.anchor()
+    start = anchor[0] if anchor else 1
+    checked = 0
+    for point in points:
+        if point.size < start - 1:
+            continue  # pruned: nothing left to compare
+        state = tree_at.get(point.size)
+        if state is None:
+            if point.size > result.checked + start - 1 and result.ok:
+                problems.append(f"checkpoint at {point.size}: the log has only {result.checked + start - 1} entries")
+                first_bad = min(first_bad or point.size, result.checked + start)
+            continue
+        root, head = state
+        if root != point.root or head != point.head:
+            problems.append(f"checkpoint at {point.size}: history before it was rewritten")
+            first_bad = min(first_bad or point.size, point.size)
+        checked += 1
+    return CheckpointReport(not problems, checked, problems, first_bad)

@@ -1,0 +1,92 @@
+"""Retention of the access log: ``audit prune``, the one sanctioned deletion (security.md A12).
+
+Entries are kept at least :data:`MIN_RETENTION_DAYS` (180 days: CSL Art. 21(3) six months) and by default
+:data:`DEFAULT_RETENTION_DAYS` (3 years). Pruning deletes the entries before the first entry written on or
+after the cut-off day (China Standard Time) and records a retention anchor: the first kept entry, the
+hash before it, and the Merkle peaks of everything deleted, so that what remains still verifies as a
+chain and checkpoints at or after the anchor still check. The prune is itself an entry of the log.
+A log that does not verify is never pruned (the evidence would go with it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from juvenile_justice import db
+from juvenile_justice.domain.audit import repository as repo
+from juvenile_justice.domain.audit import service
+from juvenile_justice.lib import audit_chain as chain
+from juvenile_justice.lib import merkle
+from juvenile_justice.lib.clock import now_utc, today_china
+from juvenile_justice.lib.errors import Conflict, ValidationFailed
+
+MIN_RETENTION_DAYS = 180
+DEFAULT_RETENTION_DAYS = 3 * 365
+
+
+@dataclass(frozen=True, slots=True)
+class PruneReport:
+    """How many entries were deleted, and the first entry kept."""
+
+    deleted: int
+    start_seq: int
+
+
+def _utc_stamp(day: date) -> str:
+    moment = datetime.combine(day, time(0), tzinfo=UTC) - timedelta(hours=8)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def prune(before: date | None = None, *, today: date | None = None) -> PruneReport:
+    """Delete the entries written before ``before`` (default: today minus 3 years).
+
+    Raises:
+        ValidationFailed: ``before`` is less than 180 days ago (field ``before``).
+        Conflict: the log does not verify (nothing is deleted).
+    """
+    today = today or today_china()
+    before = before or today - timedelta(days=DEFAULT_RETENTION_DAYS)
+    if before > today - timedelta(days=MIN_RETENTION_DAYS):
+        raise ValidationFailed.one(
+            "before",
+            f"日志至少保存{MIN_RETENTION_DAYS}天 / entries are kept at least {MIN_RETENTION_DAYS} days: "
+            f"the latest allowed date is {today - timedelta(days=MIN_RETENTION_DAYS)}",
+        )
+    hash_fn = chain.suite_hash(service.suite())
+    async with db.transaction():
+        head = await repo.lock_head()
+        if head is None:
+            return PruneReport(0, 1)
+        first_kept = await repo.first_seq_at_or_after(_utc_stamp(before))
+        start_seq = min(first_kept if first_kept is not None else head[0], head[0])  # the head always stays
+        anchor = await repo.anchor()
+        current_start = anchor[0] if anchor else 1
+        if start_seq <= current_start:
+            return PruneReport(0, current_start)
+        result = await service.verify()
+        if not result.ok:
+            raise Conflict(
+                f"the access log fails verification at entry {result.first_bad_seq} ({result.reason}); "
+                "nothing was pruned"
+            )
+        tree = merkle.CompactRange.decode(anchor[2], hash_fn) if anchor else merkle.CompactRange(hash_fn)
+        prev = bytes.fromhex(anchor[1]) if anchor else chain.GENESIS
+        async for row in repo.entries(after_seq=current_start - 1, batch=5000):
+            if int(row["seq"]) >= start_seq:
+                break
+            entry = service.stored_entry(row)
+            tree.append(merkle.leaf_hash(chain.canonical(entry.seq, entry.fields), hash_fn))
+            prev = entry.entry_hash
+        deleted = await repo.prune_below(
+            start_seq,
+            {
+                "start_seq": start_seq,
+                "prev_hash": prev.hex(),
+                "peaks": tree.encode(),
+                "pruned_before": before.isoformat(),
+                "pruned_at": now_utc().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            },
+        )
+        await service.admin_action("audit.prune", f"access_log:{start_seq}", f"before:{before.isoformat()}")
+    return PruneReport(deleted, start_seq)

@@ -1,0 +1,122 @@
+"""Signed checkpoints outside the database, the offline verifier, and retention (issue 4, points 3 and 6;
+security.md A4, A6, A12). Each test works on a private database through the command line, as an operator
+and an auditor would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from juvenile_justice.lib.clock import today_china
+
+SCRIPT = Path(__file__).with_name("audit_private_log.py")
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "juvenile_justice.cli", *args], env=env, text=True, capture_output=True, timeout=300
+    )
+
+
+def script(env: dict[str, str], *args: str) -> dict[str, int]:
+    r = subprocess.run([sys.executable, str(SCRIPT), *args], env=env, text=True, capture_output=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def setup_log(env: dict[str, str], tmp_path: Path, old: int = 0, new: int = 30) -> tuple[Path, Path]:
+    """A private log with entries, one checkpoint, the public key file; returns (checkpoint dir, key file)."""
+    assert run(env, "migrate").returncode == 0
+    script(env, "fill", "400", str(old), str(new))
+    r = run(env, "audit", "checkpoint")
+    assert r.returncode == 0 and "checkpoint written" in r.stdout, r.stderr
+    key = tmp_path / "checkpoint.pub"
+    r = run(env, "audit", "public-key")
+    assert r.returncode == 0, r.stderr
+    key.write_text(r.stdout)
+    return Path(env["JJ_DATA_DIR"]) / "checkpoints", key
+
+
+def test_checkpoints_are_signed_files_an_auditor_verifies_with_the_public_key(
+    private_database: dict[str, str], tmp_path: Path
+) -> None:
+    env = private_database
+    folder, key = setup_log(env, tmp_path)
+    [file] = list(folder.glob("checkpoint-*.txt"))
+    text = file.read_text()
+    assert text.startswith("juvenile-justice access log checkpoint v1\nlog jj-") and "\nsize 30\n" in text
+    signing = Path(env["JJ_DATA_DIR"]) / "checkpoint-signing.key"
+    assert signing.stat().st_mode & 0o777 == 0o600
+    assert "signing key" not in key.read_text() and signing.read_text().split("\n")[1] not in key.read_text()
+    ok = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key))
+    assert ok.returncode == 0 and "valid against 1 of 1 checkpoints" in ok.stdout, ok.stderr
+    again = run(env, "audit", "checkpoint")
+    assert again.returncode == 0 and "no new entries" in again.stdout
+
+    # a checkpoint of another log, and one signed by an unknown key, are refused
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "checkpoint-000000000030.txt").write_text(text.replace("log jj-", "log jj-x"))
+    bad = run(env, "audit", "verify", "--checkpoints", str(other), "--public-key", str(key))
+    assert bad.returncode == 1 and "does not verify" in bad.stderr, bad.stderr
+    stranger = tmp_path / "stranger.pub"
+    stranger.write_text(key.read_text().replace(key.read_text().split("\n")[1][:8], "00000000"))
+    refused = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(stranger))
+    assert refused.returncode == 2 and "not a checkpoint public key" in refused.stderr
+
+
+def test_truncation_before_a_checkpoint_is_detected(private_database: dict[str, str], tmp_path: Path) -> None:
+    env = private_database
+    folder, key = setup_log(env, tmp_path)
+    assert script(env, "truncate", "3") == {"size": 27}
+    plain = run(env, "audit", "verify")
+    assert plain.returncode == 0, "a truncated chain is still a valid chain: the known limit without checkpoints"
+    bad = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key))
+    assert bad.returncode == 1 and "first bad entry 28" in bad.stderr and "only 27 entries" in bad.stderr, bad.stderr
+
+
+def test_a_rewritten_history_before_a_checkpoint_is_detected(private_database: dict[str, str], tmp_path: Path) -> None:
+    env = private_database
+    folder, key = setup_log(env, tmp_path)
+    script(env, "rewrite", "12")
+    assert run(env, "audit", "verify").returncode == 0  # every hash recomputed: the chain alone cannot tell
+    bad = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key))
+    assert bad.returncode == 1 and "history before it was rewritten" in bad.stderr, bad.stderr
+
+
+def test_known_limit_truncation_after_the_last_checkpoint_goes_unseen(
+    private_database: dict[str, str], tmp_path: Path
+) -> None:
+    """security.md A4, test 1: entries appended after the last checkpoint and then cut off leave no trace
+    until the next checkpoint would have covered them (the window is the checkpoint interval)."""
+    env = private_database
+    folder, key = setup_log(env, tmp_path)
+    script(env, "fill", "0", "0", "5")
+    script(env, "truncate", "5")
+    r = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key))
+    assert r.returncode == 0, r.stderr
+
+
+def test_pruning_keeps_180_days_and_what_remains_verifies(private_database: dict[str, str], tmp_path: Path) -> None:
+    env = private_database
+    folder, key = setup_log(env, tmp_path, old=20, new=10)
+    too_recent = (today_china() - timedelta(days=179)).isoformat()
+    refused = run(env, "audit", "prune", "--before", too_recent)
+    assert refused.returncode == 2 and "at least 180 days" in refused.stderr, refused.stderr
+
+    cutoff = (today_china() - timedelta(days=200)).isoformat()
+    r = run(env, "audit", "prune", "--before", cutoff)
+    assert r.returncode == 0 and "pruned 20 entries; the log now starts at entry 21" in r.stdout, r.stderr
+    assert run(env, "audit", "prune", "--before", cutoff).stdout.strip() == "nothing to prune"
+    ok = run(env, "audit", "verify")
+    assert ok.returncode == 0 and "valid: 11 entries" in ok.stdout, ok.stderr  # 10 kept + the prune's own entry
+    r = run(env, "audit", "checkpoint")
+    assert r.returncode == 0 and "checkpoint written" in r.stdout, r.stderr
+    both = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key))
+    assert both.returncode == 0 and "valid against 2 of 2 checkpoints" in both.stdout, both.stderr
+
+    script(env, "truncate", "2")  # the retention anchor does not hide later tampering
+    assert run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key)).returncode == 1
