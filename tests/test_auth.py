@@ -230,7 +230,7 @@ async def accounts_repo_unit(name: str) -> object:
         ("prosecutor", "/cases"),
         ("aid_officer", "/cases"),
         ("judge", "/account"),
-        ("auditor", "/account"),
+        ("auditor", "/audit"),
         ("admin", "/account"),
     ],
 )

@@ -175,6 +175,7 @@ async def seed(clean_tables: None, live_server: str) -> Seed:
     await make_user("pro1", "prosecutor")
     await make_user("pro2", "prosecutor")
     await make_user("pro_qf", "prosecutor", OTHER_PROCURATORATE)
+    await make_user("aud1", "auditor")
     await accounts.set_unit(PROSECUTORATE, doc_prefix="任检未")
     async with httpx.AsyncClient(base_url=live_server, timeout=10) as c:
         pro1, pro_qf = await auth(c, "pro1"), await auth(c, "pro_qf")
@@ -197,6 +198,8 @@ async def seed(clean_tables: None, live_server: str) -> Seed:
             {"kind": "受理", "occurred_on": "2021-03-10", "summary": "公安机关移送审查逮捕"},
             pro1,
         )
+        found = await c.post("/api/persons/lookup", json={"id_number": SUSPECT_ID}, headers=pro1)
+        assert found.status_code == 200, found.text
     return Seed(theft=theft, robbery=robbery, other_unit_case=other)
 
 
@@ -436,6 +439,61 @@ def back_after_log_out_shows_no_personal_data(page: Page, seed: Seed) -> None:
     expect(page.locator("body")).not_to_contain_text(SUSPECT_NAME, timeout=1_000)
 
 
+def auditor_reviews_the_access_log(page: Page, seed: Seed) -> None:
+    """The auditor's workspace: the log of the unit, filters, one entry, the chain check, the search by
+    ID number through its keyed hash (typed into a form, never in the URL), and the CSV export."""
+    log_in(page, "aud1")
+    expect(page).to_have_url(re.compile(r"/audit$"))
+    expect(page.get_by_role("heading", name="访问日志")).to_be_visible()
+    rows = page.locator("#entries tbody tr").filter(has=page.locator("a.entry-link"))
+    expect(rows.first).to_be_visible()
+    shot(page, "audit_log")
+
+    page.get_by_label("操作人").fill("pro1")
+    page.get_by_label("操作", exact=True).select_option("person.create")
+    page.get_by_role("button", name="筛选").click()
+    expect(page).to_have_url(re.compile(r"actor=pro1.*action=person.create"))
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("添加人员")
+    expect(rows.first).to_contain_text("pro1")
+    expect(page.get_by_label("操作人")).to_have_value("pro1")  # the filter is kept
+
+    rows.first.locator("a.entry-link").click()
+    expect(page).to_have_url(re.compile(r"/audit/entries/\d+$"))
+    expect(page.locator("#hash-check")).to_have_text("哈希值与内容一致")
+    expect(page.locator("#entry")).to_contain_text("person:")
+    shot(page, "audit_entry")
+
+    page.goto("/audit/verify")
+    expect(page.locator("#verify-result")).to_contain_text("日志链完整")
+
+    page.goto("/audit")
+    page.get_by_role("link", name="按身份号码查找").click()
+    page.get_by_label("类型").select_option("id_number")
+    page.get_by_label("内容").fill(SUSPECT_ID)
+    page.get_by_role("button", name="计算并查找").click()
+    expect(page).to_have_url(re.compile(r"/audit/hash$"))  # posted: the ID number is in no URL
+    page.locator("#targets a").first.click()
+    expect(page).to_have_url(re.compile(r"/audit\?target=id_number"))
+    expect(rows.filter(has_text="按身份号码查询人员")).to_have_count(1)
+    expect(page.locator("body")).not_to_contain_text(SUSPECT_ID)
+    expect(page.locator("body")).not_to_contain_text(SUSPECT_NAME)
+    shot(page, "audit_hash")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出CSV").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert text.startswith("seq,at,actor,role,unit,action,target,purpose,outcome")
+    assert "person.lookup" in text and SUSPECT_ID not in text
+
+
+def auditor_pages_are_refused_to_prosecutors(page: Page, seed: Seed) -> None:
+    log_in(page, "pro1")
+    response = page.goto("/audit")
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("403 · 无权访问")
+
+
 # The tests: pytest (and pytest-asyncio's seed fixture) on the main thread, the browser on its own.
 
 
@@ -465,3 +523,11 @@ def test_colleague_cannot_open_the_step_form(browse: Browse, seed: Seed) -> None
 
 def test_back_after_log_out_shows_no_personal_data(browse: Browse, seed: Seed) -> None:
     browse(back_after_log_out_shows_no_personal_data, seed)
+
+
+def test_auditor_reviews_the_access_log(browse: Browse, seed: Seed) -> None:
+    browse(auditor_reviews_the_access_log, seed)
+
+
+def test_auditor_pages_are_refused_to_prosecutors(browse: Browse, seed: Seed) -> None:
+    browse(auditor_pages_are_refused_to_prosecutors, seed)
