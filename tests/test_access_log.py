@@ -123,6 +123,7 @@ async def test_log_ins_are_logged_without_the_typed_text(client: httpx.AsyncClie
         ("auth.login", "allowed", "pro_log"),
     ]
     assert rows[2]["role"] == "prosecutor" and rows[2]["unit"] is not None and rows[2]["purpose"] == "bearer"
+    assert rows[1]["unit"] == rows[2]["unit"] and rows[0]["unit"] is None  # guesses are seen by the user's auditors
     assert rows[1]["target"] == rows[2]["target"] != rows[0]["target"]  # the same keyed hash for the same name
     assert all(typed_name not in str(r) for r in rows)
     assert (await audit.verify()).ok

@@ -78,7 +78,7 @@ async def test_changes_are_logged_in_their_transaction(client: httpx.AsyncClient
 
 
 async def test_lookups_log_keyed_hashes_that_auditors_can_find(client: httpx.AsyncClient) -> None:
-    headers, _, person_id = await case_with_suspect(client)
+    headers, case_id, person_id = await case_with_suspect(client)
     before = await last_seq()
     r = await client.post("/api/persons/lookup", json={"id_number": ID_NUMBER}, headers=headers)
     assert r.status_code == 200 and len(r.json()["items"]) == 1
@@ -90,8 +90,9 @@ async def test_lookups_log_keyed_hashes_that_auditors_can_find(client: httpx.Asy
     aud = await auth(client, "aud_a")
     r = await client.post("/api/audit/hash", json={"kind": "id_number", "value": ID_NUMBER.lower()}, headers=aud)
     assert r.status_code == 200
-    [target] = r.json()["targets"]
+    target, *records = r.json()["targets"]
     assert target == rows[0]["target"]
+    assert records == [f"person:{person_id}", f"case:{case_id}"]  # who saw the child's record, not only who searched
     r = await client.get("/api/audit/access-log", params={"target": target}, headers=aud)
     found = {(e["seq"], e["action"]) for e in r.json()["items"]}
     assert (rows[0]["seq"], "person.lookup") in found
@@ -101,6 +102,8 @@ async def test_lookups_log_keyed_hashes_that_auditors_can_find(client: httpx.Asy
     [listing] = [e for e in await entries_after(before) if e["action"] == "case.list"]
     r = await client.post("/api/audit/hash", json={"kind": "search", "value": "盗窃"}, headers=aud)
     assert r.json()["targets"] == [listing["target"]] and "盗窃" not in str(listing)
+    bad = await client.post("/api/audit/hash", json={"kind": "id_number", "value": "12345"}, headers=aud)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "value"
 
 
 async def test_admin_commands_are_logged_as_the_operator() -> None:
@@ -243,6 +246,13 @@ async def test_auditors_filter_page_and_see_only_their_units(client: httpx.Async
     assert (await client.get(f"/api/audit/access-log/{seq}", headers=other)).status_code == 404
     assert (await client.get("/api/audit/access-log/999999999", headers=county)).status_code == 404
 
+    request_id = items[0]["request_id"]
+    same = await client.get("/api/audit/access-log", params={"request_id": request_id}, headers=county)
+    assert [i["seq"] for i in same.json()["items"]] == [seq]
+    qf_unit = (await accounts.repo.unit_by_name(OTHER_PROCURATORATE)).id  # type: ignore[union-attr]
+    outside = await client.get("/api/audit/access-log", params={"unit": qf_unit}, headers=county)
+    assert outside.status_code == 422 and outside.json()["errors"][0]["field"] == "unit"
+
     mine = await client.get("/api/audit/access-log", params={"actor": "aud_county"}, headers=county)
     assert {i["action"] for i in mine.json()["items"]} >= {"audit.access_log.list", "audit.access_log.read"}
 
@@ -258,6 +268,8 @@ async def test_auditors_filter_page_and_see_only_their_units(client: httpx.Async
         ({"record_id": "person:abc"}, "record_id"),
         ({"action": "DROP TABLE"}, "action"),
         ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"request_id": "x' OR 1=1 --"}, "request_id"),
+        ({"unit": "999999"}, "unit"),
         ({"limit": "501"}, "limit"),
     ],
 )

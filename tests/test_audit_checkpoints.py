@@ -66,6 +66,11 @@ def test_checkpoints_are_signed_files_an_auditor_verifies_with_the_public_key(
     stranger.write_text(key.read_text().replace(key.read_text().split("\n")[1][:8], "00000000"))
     refused = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(stranger))
     assert refused.returncode == 2 and "not a checkpoint public key" in refused.stderr
+    for nothing in (tmp_path / "missing", tmp_path / "empty"):  # a mistyped or emptied copy is not a clean check
+        if nothing.name == "empty":
+            nothing.mkdir()
+        r = run(env, "audit", "verify", "--checkpoints", str(nothing), "--public-key", str(key))
+        assert r.returncode == 2, r.stdout + r.stderr
 
 
 def test_truncation_before_a_checkpoint_is_detected(private_database: dict[str, str], tmp_path: Path) -> None:
@@ -106,13 +111,14 @@ def test_pruning_keeps_180_days_and_what_remains_verifies(private_database: dict
     too_recent = (today_china() - timedelta(days=179)).isoformat()
     refused = run(env, "audit", "prune", "--before", too_recent)
     assert refused.returncode == 2 and "at least 180 days" in refused.stderr, refused.stderr
+    assert script(env, "fill", "0", "0", "0") == {"size": 31}  # the refused attempt is itself an entry
 
     cutoff = (today_china() - timedelta(days=200)).isoformat()
     r = run(env, "audit", "prune", "--before", cutoff)
     assert r.returncode == 0 and "pruned 20 entries; the log now starts at entry 21" in r.stdout, r.stderr
     assert run(env, "audit", "prune", "--before", cutoff).stdout.strip() == "nothing to prune"
     ok = run(env, "audit", "verify")
-    assert ok.returncode == 0 and "valid: 11 entries" in ok.stdout, ok.stderr  # 10 kept + the prune's own entry
+    assert ok.returncode == 0 and "valid: 13 entries" in ok.stdout, ok.stderr  # 10 kept + refusal + 2 prunes
     r = run(env, "audit", "checkpoint")
     assert r.returncode == 0 and "checkpoint written" in r.stdout, r.stderr
     both = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key))

@@ -384,6 +384,12 @@ def audit_verify(checkpoint_dir: Path | None, public_keys: tuple[Path, ...]) -> 
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     files = checkpoints.stored(checkpoint_dir)
+    if not files:
+        click.echo(
+            f"error: no checkpoint files (checkpoint-<size>.txt) in {checkpoint_dir}: nothing to verify against",
+            err=True,
+        )
+        sys.exit(2)
     report = _run(lambda: checkpoints.verify_against(files, keys))
     if report.ok:
         click.echo(f"access log valid against {report.checked} of {len(files)} checkpoints")

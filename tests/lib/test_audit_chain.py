@@ -74,13 +74,30 @@ def test_any_single_mutation_is_found_at_its_exact_sequence_number(
     assert not result.ok and result.first_bad_seq == seq, (kind, i, result)
 
 
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.dictionaries(
+        st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True).filter(lambda k: k != "seq"),
+        st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1), st.text(st.characters(exclude_categories=["Cs"]))),
+        max_size=12,
+    ),
+    st.integers(1, 2**62),
+)
+def test_canonical_bytes_are_exactly_the_standard_librarys_sorted_compact_json(
+    fields: dict[str, ac.FieldValue], seq: int
+) -> None:
+    """The fast encoder must never change a hash: its bytes equal json.dumps's for every allowed value."""
+    expected = json.dumps({"seq": seq, **fields}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert ac.canonical(seq, fields) == expected.encode("utf-8")
+
+
 def test_canonical_entries_are_one_safe_line() -> None:
     hostile = 'a\r\nb\x00c\x1b[31md"e\\f\u2028g'
     body = ac.canonical(7, {"actor": hostile, "target": None, "size": 3})
     assert b"\n" not in body and b"\r" not in body and b"\x00" not in body and b"\x1b" not in body
     assert json.loads(body) == {"seq": 7, "actor": hostile, "target": None, "size": 3}
     assert ac.canonical(7, {"b": "1", "a": "2"}) == ac.canonical(7, {"a": "2", "b": "1"})
-    for bad in ({"Actor": "x"}, {"seq": 1}, {"x": 1.5}, {"x": b"y"}, {"x": "\ud800"}):
+    for bad in ({"Actor": "x"}, {"seq": 1}, {"x": 1.5}, {"x": b"y"}, {"x": "\ud800"}, {"x": 2**63}):
         with pytest.raises(ac.ChainError):
             ac.canonical(1, bad)
 

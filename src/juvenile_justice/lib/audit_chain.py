@@ -24,11 +24,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from juvenile_justice.lib import merkle
 from juvenile_justice.lib.crypto import Suite, ed25519_sign, ed25519_verify, hash_digest
@@ -72,12 +73,18 @@ def canonical(seq: int, fields: Mapping[str, FieldValue]) -> bytes:
             raise ChainError(f"bad field name {name!r}")
         if value is not None and type(value) not in (str, int):
             raise ChainError(f"field {name}: text, integer or null only")
+        if type(value) is int and not -(2**63) <= value < 2**63:
+            raise ChainError(f"field {name}: integers are 64-bit")
     try:
-        return json.dumps({"seq": seq, **fields}, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-            "utf-8"
-        )
-    except UnicodeEncodeError:
+        return _ENCODER.encode({"seq": seq, **fields})
+    except (UnicodeEncodeError, msgspec.EncodeError):
         raise ChainError("a field holds text that is not valid Unicode") from None
+
+
+_ENCODER = msgspec.json.Encoder(order="sorted")
+"""msgspec's encoder writes byte for byte what ``json.dumps(…, sort_keys=True, separators=(",", ":"),
+ensure_ascii=False).encode()`` writes for these values (checked by a property test against the standard
+library, tests/lib/test_audit_chain.py), about seven times faster: verification is mostly encoding."""
 
 
 def link(prev_hash: bytes, canonical_entry: bytes, hash_fn: HashFn = merkle.sha256) -> bytes:

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 from functools import lru_cache
 
+import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -104,6 +105,7 @@ class RequestContextMiddleware:
         proxies = parse_trusted_proxies(get_settings().trusted_proxies)
         rid_token = request_id.set(rid)
         client_token = client_address.set(client_of(peer[0] if peer else None, forwarded, proxies))
+        log_tokens = structlog.contextvars.bind_contextvars(request_id=rid)  # in every log line of the request
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -114,5 +116,6 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            structlog.contextvars.reset_contextvars(**log_tokens)
             request_id.reset(rid_token)
             client_address.reset(client_token)

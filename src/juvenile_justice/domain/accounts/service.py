@@ -78,7 +78,10 @@ async def log_in(username: str, password: str, kind: str = "bearer") -> IssuedTo
     user = await repo.user_by_username(name)
     ok = await verify_password(password, user.password_hash if user else None)
     if not ok or user is None or not user.active:
-        await _log_login(name, kind, "refused", user.username if user else None)
+        if user is None:
+            await _log_login(name, kind, "refused")
+        else:  # the account's own unit, so that its auditors see guesses at its users' passwords
+            await _log_login(name, kind, "refused", user.username, user.role, user.unit_id)
         raise NotAuthenticated("user name or password is wrong")
     await repo.clear_attempts(name, attempt_id)
     principal = await repo.principal_for_user(user.id)

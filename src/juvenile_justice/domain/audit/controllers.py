@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -50,6 +50,7 @@ From = Annotated[str | None, QueryParameter(name="from", max_length=40)]
 To = Annotated[str | None, QueryParameter(max_length=40)]
 Limit = Annotated[int | None, QueryParameter(ge=1, le=500)]
 Seq = Annotated[int, PathParameter(ge=1, le=2**62)]
+RequestId = Annotated[str | None, QueryParameter(max_length=40)]
 Cursor = Annotated[str | None, QueryParameter(max_length=40)]
 
 
@@ -63,6 +64,7 @@ async def access_log_filters(
     from_: From = None,
     to: To = None,
     flagged: FromQuery[bool] = False,
+    request_id: RequestId = None,
 ) -> queries.Filters:
     """The auditors' filters, shared by the list and the export (a Litestar dependency)."""
     return queries.Filters(
@@ -75,6 +77,7 @@ async def access_log_filters(
         since=queries.bound("from", from_, end=False),
         until=queries.bound("to", to, end=True),
         flagged=flagged,
+        request_id=request_id,
     )
 
 
@@ -92,7 +95,8 @@ class AuditController(Controller):
     ) -> s.AccessLogPage:
         """Entries of your units (the actor's or the record's), newest first. ``record_id`` is ``kind:id``
         (``person:17``) or a bare id; ``target`` an exact target such as a hash from ``POST /api/audit/hash``;
-        ``action`` exact or a prefix ending in ``.``; ``from``/``to`` dates (whole days, China Standard Time)
+        ``action`` exact or a prefix ending in ``.`` (``route.`` for refused requests); ``request_id`` the
+        entries of one request; ``from``/``to`` dates (whole days, China Standard Time)
         or RFC 3339 times, inclusive; ``flagged=true`` keeps entries with an anomaly flag. Your query is logged."""
         entries, cursor_out = await queries.search(principal(request), filters, limit=limit, cursor=cursor)
         return s.AccessLogPage(items=[item(e) for e in entries], next_cursor=cursor_out)
@@ -112,7 +116,7 @@ class AuditController(Controller):
         "/access-log/export",
         operation_id="ExportAccessLog",
         responses=R_READ,
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",
     )
     async def export(self, request: Req, filters: NamedDependency[queries.Filters]) -> Stream:
         """The entries matching the filters of ``GET /api/audit/access-log`` as CSV (UTF-8), newest first.
@@ -124,10 +128,10 @@ class AuditController(Controller):
             async for chunk in chunks:
                 yield chunk.encode("utf-8")
 
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         return Stream(
             body(),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="access-log-{stamp}.csv"'},
         )
 

@@ -8,6 +8,7 @@ typed into the hash search travels in a POST body, never in a URL.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -65,8 +66,58 @@ ACTIONS = {
     "keys.rewrap": "重新加密",
     "keys.retire": "停用密钥",
 }
-FILTER_FIELDS = ("actor", "record_id", "target", "unit", "outcome", "action", "from", "to", "flagged")
-LABELS = {"outcomes": OUTCOMES, "flags": FLAGS, "actions": ACTIONS}
+ACTIONS["route."] = "被拒绝的访问（全部）"
+ROLES = {
+    "prosecutor": "检察官",
+    "judge": "法官",
+    "aid_officer": "司法救助承办人",
+    "auditor": "审计员",
+    "admin": "管理员",
+    "operator": "运维人员（命令行）",
+}
+PURPOSES = {
+    "session": "网页登录",
+    "bearer": "接口令牌",
+    "full": "完整显示（承办检察官）",
+    "masked": "脱敏显示",
+    "audit": "审计查询",
+}
+PURPOSE_COUNTS = {"hits": "命中{}人", "persons": "涉案人员{}人", "page": "本页{}条", "holidays": "节假日{}天"}
+FILTER_FIELDS = ("actor", "record_id", "target", "unit", "outcome", "action", "from", "to", "flagged", "request_id")
+
+
+def action_label(action: str) -> str:
+    """The Chinese name of an action; refused requests (``route.…``) as 被拒绝的访问."""
+    if action.startswith("route."):
+        return "被拒绝的访问"
+    return ACTIONS.get(action, action)
+
+
+def purpose_label(purpose: str | None) -> str:
+    """The Chinese reading of an entry's purpose (``full`` → 完整显示, ``hits:2`` → 命中2人, ``http 404`` →
+    拒绝（404）); unknown values as stored."""
+    if not purpose:
+        return ""
+    if purpose in PURPOSES:
+        return PURPOSES[purpose]
+    if purpose.startswith("http "):
+        return f"拒绝（HTTP {purpose[5:]}）"
+    name, _, count = purpose.partition(":")
+    if name in PURPOSE_COUNTS and count.isdigit():
+        return PURPOSE_COUNTS[name].format(count)
+    if name == "grant":
+        return f"批准查询 {count}"
+    return purpose
+
+
+LABELS = {
+    "outcomes": OUTCOMES,
+    "flags": FLAGS,
+    "actions": ACTIONS,
+    "roles": ROLES,
+    "action_label": action_label,
+    "purpose_label": purpose_label,
+}
 
 
 def _page(name: str, request: Req, status: int = 200, **context: Any) -> Template:
@@ -96,6 +147,7 @@ def _filters(raw: dict[str, str]) -> queries.Filters:
         since=queries.bound("from", (raw.get("from") or "").strip() or None, end=False),
         until=queries.bound("to", (raw.get("to") or "").strip() or None, end=True),
         flagged=raw.get("flagged") == "1",
+        request_id=(raw.get("request_id") or "").strip() or None,
     )
 
 
@@ -124,11 +176,19 @@ class AuditPages(Controller):
         except ValidationFailed as exc:
             return _page(
                 "audit_log", request, 422, entries=[], next_cursor=None, raw=raw, units=units,
-                errors=errors_by_field(exc.errors), query="",
+                errors=errors_by_field(exc.errors), query="", cursor=None,
             )  # fmt: skip
         query = urlencode({k: v for k, v in raw.items() if v})
         return _page(
-            "audit_log", request, entries=entries, next_cursor=next_cursor, raw=raw, units=units, errors={}, query=query
+            "audit_log",
+            request,
+            entries=entries,
+            next_cursor=next_cursor,
+            raw=raw,
+            units=units,
+            errors={},
+            query=query,
+            cursor=cursor,
         )
 
     @get("/audit/entries/{seq:int}")
@@ -137,7 +197,10 @@ class AuditPages(Controller):
         if not 1 <= seq <= 2**62:
             raise ValidationFailed.one("seq", "no such entry")
         entry, matches = await queries.detail(principal(request), seq)
-        return _page("audit_entry", request, e=entry, matches=matches)
+        target_query = urlencode({"record_id": entry.row["target"]}) if entry.row["target"] else ""
+        if target_query and not queries.is_record_id(str(entry.row["target"])):
+            target_query = urlencode({"target": entry.row["target"]})
+        return _page("audit_entry", request, e=entry, matches=matches, target_query=target_query)
 
     @get("/audit/verify")
     async def verify(self, request: Req) -> Template:
@@ -154,7 +217,7 @@ class AuditPages(Controller):
         except ValidationFailed as exc:
             return _page(
                 "audit_log", request, 422, entries=[], next_cursor=None, raw=raw, units=await _units(request),
-                errors=errors_by_field(exc.errors), query="",
+                errors=errors_by_field(exc.errors), query="", cursor=None,
             )  # fmt: skip
 
         async def body() -> AsyncIterator[bytes]:
@@ -162,10 +225,11 @@ class AuditPages(Controller):
             async for chunk in chunks:
                 yield chunk.encode("utf-8")
 
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         return Stream(
             body(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="access-log.csv"'},
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="access-log-{stamp}.csv"'},
         )
 
     @get("/audit/hash")

@@ -65,6 +65,7 @@ class Filters:
     since: str | None = None
     until: str | None = None
     flagged: bool = False
+    request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,9 @@ def parse_moment(field_name: str, text: str | None) -> date | datetime | None:
             return value
     except ValueError:
         pass
-    raise ValidationFailed.one(field_name, "a date YYYY-MM-DD or a time such as 2026-11-29T08:00:00+08:00")
+    raise ValidationFailed.one(
+        field_name, "日期应为 YYYY-MM-DD / a date YYYY-MM-DD or a time such as 2026-11-29T08:00:00+08:00"
+    )
 
 
 def bound(field_name: str, text: str | None, *, end: bool) -> str | None:
@@ -120,19 +123,30 @@ def bound(field_name: str, text: str | None, *, end: bool) -> str | None:
     return None if moment is None else _stamp(moment, end=end)
 
 
+def is_record_id(text: str) -> bool:
+    """True for a record such as ``person:17`` (what the ``record_id`` filter takes)."""
+    return bool(_RECORD_ID.fullmatch(text))
+
+
 def _validate(f: Filters) -> None:
     if f.record_id is not None and not _RECORD_ID.fullmatch(f.record_id):
-        raise ValidationFailed.one("record_id", "a record id such as person:17, or a number")
+        raise ValidationFailed.one(
+            "record_id", "记录形如 person:17 或数字 / a record id such as person:17, or a number"
+        )
     if f.target is not None and not _TARGET.fullmatch(f.target):
-        raise ValidationFailed.one("target", "a target such as person:17 or id_number:<hash>")
+        raise ValidationFailed.one("target", "对象形如 person:17 / a target such as person:17 or id_number:<hash>")
     if f.action is not None and not _ACTION.fullmatch(f.action):
-        raise ValidationFailed.one("action", "an action such as person.read, or a prefix such as person.")
+        raise ValidationFailed.one(
+            "action", "操作形如 person.read 或前缀 person. / an action such as person.read, or a prefix"
+        )
+    if f.request_id is not None and not re.fullmatch(r"[0-9a-f]{32}", f.request_id):
+        raise ValidationFailed.one("request_id", "请求编号为32位十六进制 / 32 hexadecimal digits")
     if f.outcome is not None and f.outcome not in service.OUTCOMES:
-        raise ValidationFailed.one("outcome", "one of allowed, refused, failed")
+        raise ValidationFailed.one("outcome", "结果应为允许、拒绝或失败 / one of allowed, refused, failed")
     if f.actor is not None and not 0 < len(f.actor) <= 64:
-        raise ValidationFailed.one("actor", "a user name of 1 to 64 characters")
+        raise ValidationFailed.one("actor", "用户名为1至64个字符 / a user name of 1 to 64 characters")
     if f.since is not None and f.until is not None and f.since >= f.until:
-        raise ValidationFailed.one("to", "must not be before from")
+        raise ValidationFailed.one("to", "结束时间不能早于开始时间 / must not be before from")
 
 
 async def _scope(p: Principal) -> tuple[list[int], bool]:
@@ -160,6 +174,9 @@ def _conditions(f: Filters, units: list[int], top: bool) -> tuple[list[str], lis
     if f.target is not None:
         where.append("target = {}")
         args.append(f.target)
+    if f.request_id is not None:
+        where.append("request_id = {}")
+        args.append(f.request_id)
     if f.unit is not None:
         where.append("(unit = {} OR record_unit = {})")
         args += [f.unit, f.unit]
@@ -230,27 +247,37 @@ async def _unit_names() -> dict[int, str]:
 async def search(
     p: Principal, f: Filters, *, limit: int | None, cursor: str | None, log_action: str = "audit.access_log.list"
 ) -> tuple[list[Entry], str | None]:
-    """One page of entries the auditor ``p`` may see, newest first, and the cursor of the next page.
+    """One page of entries the auditor ``p`` may see, newest first, and the cursor of the next page. The
+    query is logged after the page is read (so it is not on the page itself) and before it is answered.
 
     Raises:
-        ValidationFailed: a malformed filter or cursor (422 naming the field).
+        ValidationFailed: a malformed filter or cursor, or a unit not among the auditor's (422 naming the field).
     """
     _validate(f)
     size = check_limit(limit)
     before = decode_cursor(cursor)
     units, top = await _scope(p)
+    _check_unit(f, units)
     where, args = _conditions(f, units, top)
-    await service.access(p, log_action, "allowed", _query_target(f), record_unit=f.unit, purpose="audit")
+    names = await _unit_names()
+    found: list[Entry] = []
+    next_cursor: str | None = None
     if not f.flagged:
         rows = await repo.search(where, args, before_seq=before, limit=size + 1)
         more = len(rows) > size
         rows = rows[:size]
-        flags = await _flag(rows)
-        names = await _unit_names()
-        entries = [_entry(r, fl, names) for r, fl in zip(rows, flags, strict=True)]
-        return entries, encode_cursor(int(rows[-1]["seq"])) if more and rows else None
+        found = [_entry(r, fl, names) for r, fl in zip(rows, await _flag(rows), strict=True)]
+        next_cursor = encode_cursor(int(rows[-1]["seq"])) if more and rows else None
+    else:
+        found, next_cursor = await _scan_flagged(where, args, before, size, names)
+    await service.access(p, log_action, "allowed", _query_target(f), record_unit=f.unit, purpose="audit")
+    return found, next_cursor
+
+
+async def _scan_flagged(
+    where: list[str], args: list[Any], before: int | None, size: int, names: dict[int, str]
+) -> tuple[list[Entry], str | None]:
     found: list[Entry] = []
-    names = await _unit_names()
     scanned = 0
     while scanned < SCAN_LIMIT:
         rows = await repo.search(where, args, before_seq=before, limit=SCAN_BATCH)
@@ -266,6 +293,11 @@ async def search(
         if len(rows) < SCAN_BATCH:
             return found, None
     return found, encode_cursor(before) if before is not None else None
+
+
+def _check_unit(f: Filters, units: list[int]) -> None:
+    if f.unit is not None and f.unit not in units:
+        raise ValidationFailed.one("unit", "不是您审计的单位 / not one of the units you audit")
 
 
 def _query_target(f: Filters) -> str | None:
@@ -294,8 +326,7 @@ async def detail(p: Principal, seq: int) -> tuple[Entry, bool]:
     units, top = await _scope(p)
     where, args = _conditions(Filters(), units, top)
     rows = await repo.search([*where, "seq = {}"], [*args, seq], before_seq=None, limit=1)
-    if not rows:
-        await service.refusal(p, "audit.access_log.read", f"access_log:{seq}", 404)
+    if not rows:  # the refusal is logged by the HTTP layer, like every 404
         raise NotFound("没有这条日志 / no such entry in your units' log")
     await service.access(p, "audit.access_log.read", "allowed", f"access_log:{seq}", purpose="audit")
     row = rows[0]
@@ -312,6 +343,7 @@ async def export_csv(p: Principal, f: Filters) -> AsyncIterator[str]:
     """
     _validate(f)
     units, top = await _scope(p)
+    _check_unit(f, units)
     where, args = _conditions(f, units, top)
     await service.access(p, "audit.access_log.export", "allowed", _query_target(f), record_unit=f.unit, purpose="audit")
     names = await _unit_names()
@@ -388,7 +420,18 @@ async def verify(p: Principal) -> chain.Verification:
 
 
 async def hash_lookup(p: Principal, kind: str, value: str) -> list[str]:
-    """:func:`hash_term`, logged (``audit.hash`` with the first hash as target, never the value)."""
+    """:func:`hash_term`, and for an ID number also the records of that person in the auditor's units
+    (``person:…`` and its ``case:…``, found by the domains registered in ``service.RECORD_FINDERS``), so
+    that "who saw this child's record" finds the reads and not only the searches. Logged (``audit.hash``
+    with the first hash as target, never the value).
+
+    Raises:
+        ValidationFailed: an unknown kind, an empty value, or a malformed ID number.
+    """
     targets = hash_term(kind, value)
+    finder = service.RECORD_FINDERS.get(kind)
+    if finder is not None:
+        units, _ = await _scope(p)
+        targets += await finder(normalise_term(kind, value), units)
     await service.access(p, "audit.hash", "allowed", targets[0] if targets else None, purpose="audit")
     return targets

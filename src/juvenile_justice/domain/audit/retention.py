@@ -48,6 +48,7 @@ async def prune(before: date | None = None, *, today: date | None = None) -> Pru
     today = today or today_china()
     before = before or today - timedelta(days=DEFAULT_RETENTION_DAYS)
     if before > today - timedelta(days=MIN_RETENTION_DAYS):
+        await service.admin_action("audit.prune", "access_log", f"before:{before.isoformat()}", outcome="refused")
         raise ValidationFailed.one(
             "before",
             f"日志至少保存{MIN_RETENTION_DAYS}天 / entries are kept at least {MIN_RETENTION_DAYS} days: "
@@ -57,12 +58,14 @@ async def prune(before: date | None = None, *, today: date | None = None) -> Pru
     async with db.transaction():
         head = await repo.lock_head()
         if head is None:
+            await service.admin_action("audit.prune", "access_log", f"before:{before.isoformat()},deleted:0")
             return PruneReport(0, 1)
         first_kept = await repo.first_seq_at_or_after(_utc_stamp(before))
         start_seq = min(first_kept if first_kept is not None else head[0], head[0])  # the head always stays
         anchor = await repo.anchor()
         current_start = anchor[0] if anchor else 1
         if start_seq <= current_start:
+            await service.admin_action("audit.prune", "access_log", f"before:{before.isoformat()},deleted:0")
             return PruneReport(0, current_start)
         result = await service.verify()
         if not result.ok:
@@ -88,5 +91,7 @@ async def prune(before: date | None = None, *, today: date | None = None) -> Pru
                 "pruned_at": now_utc().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             },
         )
-        await service.admin_action("audit.prune", f"access_log:{start_seq}", f"before:{before.isoformat()}")
+        await service.admin_action(
+            "audit.prune", f"access_log:{start_seq}", f"before:{before.isoformat()},deleted:{deleted}"
+        )
     return PruneReport(deleted, start_seq)

@@ -153,13 +153,15 @@ def operator() -> str:
         return f"os:uid{os.getuid()}"
 
 
-async def admin_action(action: str, target: str | None, purpose: str | None = None, unit: int | None = None) -> int:
+async def admin_action(
+    action: str, target: str | None, purpose: str | None = None, unit: int | None = None, *, outcome: str = "allowed"
+) -> int:
     """Log an administrative command (``users.add``, ``units.set``, ``keys.rotate``...) by the operator
     (role ``operator``) in the caller's transaction (security.md A11: every admin action is audited)."""
     return await record(
         Event(
             action=action,
-            outcome="allowed",
+            outcome=outcome,
             actor=operator(),
             role="operator",
             target=target,
@@ -190,6 +192,12 @@ OwnerResolver = Callable[[int], Awaitable[int | None]]
 OWNER_RESOLVERS: dict[str, OwnerResolver] = {}
 """Target kind (``case``, ``person``...) → a function giving the unit that owns a record of that kind, so
 that refused attempts on a record are shown to its unit's auditors; each domain registers its kinds."""
+
+
+RecordFinder = Callable[[str, list[int]], Awaitable[list[str]]]
+RECORD_FINDERS: dict[str, RecordFinder] = {}
+"""Search kind (``id_number``) → a function giving the targets (``person:17``, ``case:4``) of the records
+about that value in the given units, for the auditors' search; each domain registers its own."""
 
 
 async def refusal(p: Principal, action: str, target: str | None, status: int = 403) -> None:

@@ -382,6 +382,22 @@ async def person_exists(case_id: int, id_number: str, role: str) -> bool:
     return row is not None
 
 
+async def unit_of_person(person_id: int) -> int | None:
+    """The unit owning the person's case, without opening any sealed field (the access log's record unit)."""
+    row = await db.fetch_one(
+        "SELECT case_file.unit AS unit FROM person JOIN case_file ON case_file.id = person.case_file "
+        "WHERE person.id = {}",
+        person_id,
+    )
+    return int(row["unit"]) if row else None
+
+
+async def unit_of_case(case_id: int) -> int | None:
+    """The unit owning the case."""
+    row = await db.fetch_one("SELECT unit FROM case_file WHERE id = {}", case_id)
+    return int(row["unit"]) if row else None
+
+
 async def person_by_id(person_id: int) -> PersonRecord | None:
     """One person."""
     if not 1 <= person_id <= db.MAX_ID:
