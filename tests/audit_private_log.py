@@ -5,6 +5,9 @@
     truncate N                          delete the last N entries (as the database owner could)
     rewrite SEQ                         change entry SEQ and recompute every hash after it (the attacker who
                                         can write the log and knows the algorithm)
+    checkpoint DAYS_AGO                 sign a checkpoint of the log now, dated DAYS_AGO days ago (an old one)
+    forge-anchor                        delete all but the last entry and write a retention anchor for it, as
+                                        someone with the database file could (a prune that never happened)
 
 Prints one JSON object: the log's size afterwards.
 """
@@ -17,8 +20,10 @@ import sys
 from datetime import timedelta
 
 from juvenile_justice import db
+from juvenile_justice.domain.audit import checkpoints
 from juvenile_justice.domain.audit import service as audit
 from juvenile_justice.lib import audit_chain as chain
+from juvenile_justice.lib import merkle
 from juvenile_justice.lib.clock import now_utc
 
 
@@ -64,6 +69,25 @@ async def main(command: str, args: list[int]) -> dict[str, int]:
                         row["seq"],
                     )
                     prev = entry.entry_hash
+        elif command == "checkpoint":
+            await checkpoints.issue(force=True, at=now_utc() - timedelta(days=args[0]))
+        elif command == "forge-anchor":
+            await _open_gates()
+            hash_fn = chain.suite_hash(audit.suite())
+            async with db.transaction():
+                rows = await db.fetch("SELECT * FROM access_log ORDER BY seq")
+                tree = merkle.CompactRange(hash_fn)
+                for row in rows[:-1]:
+                    e = audit.stored_entry(row)
+                    tree.append(merkle.leaf_hash(chain.canonical(e.seq, e.fields), hash_fn))
+                last = rows[-1]
+                await db.fetch("DELETE FROM access_log WHERE seq < {}", last["seq"])
+                await db.fetch(
+                    "INSERT INTO access_log_anchor VALUES (1, {}, {}, {}, '2023-01-01', '2026-01-01T00:00:00.000000Z')",
+                    last["seq"],
+                    last["prev_hash"],
+                    tree.encode(),
+                )
         size = await db.fetch_one("SELECT COUNT(*) AS n FROM access_log")
         assert size is not None
         return {"size": int(size["n"])}

@@ -117,6 +117,22 @@ async def test_admin_commands_are_logged_as_the_operator() -> None:
     assert rows[1]["target"] == "user:adm_x" and rows[1]["purpose"] == "role:admin"
 
 
+async def test_numbers_typed_into_urls_or_user_names_never_reach_the_log(client: httpx.AsyncClient) -> None:
+    headers, _, _ = await case_with_suspect(client)
+    before = await last_seq()
+    digits = ID_NUMBER[:17] + "1"
+    for url in (f"/api/cases/{digits}", f"/cases/{digits}"):
+        r = await client.get(url, headers=headers)
+        assert r.status_code in (302, 303, 404), r.text
+    await make_user("aud_n", "auditor")
+    aud = await auth(client, "aud_n")
+    r = await client.get("/api/audit/access-log", params={"record_id": digits}, headers=aud)
+    assert r.status_code == 422
+    assert digits not in str(await entries_after(before))
+    with pytest.raises(Exception, match="ID number is not a user name"):
+        await make_user(f"u{digits}", "prosecutor")
+
+
 def test_the_client_address_is_believed_only_from_trusted_proxies() -> None:
     proxies = parse_trusted_proxies("10.0.0.0/8, ::1")
     assert client_of("203.0.113.9", ["198.51.100.7"], proxies) == "203.0.113.9"  # not a proxy: header ignored
@@ -125,6 +141,7 @@ def test_the_client_address_is_believed_only_from_trusted_proxies() -> None:
     assert client_of("10.0.0.2", ["garbage, 10.0.0.3"], proxies) == "10.0.0.3"
     assert client_of("10.0.0.2", [], proxies) == "10.0.0.2"
     assert client_of("::1", ["[2001:db8::1]:443"], proxies) == "2001:db8::1"
+    assert client_of("::1", ["fe80::1%370802200801011233"], proxies) == "fe80::1"  # no free text from a zone id
     assert client_of("203.0.113.9", ["198.51.100.7"], ()) == "203.0.113.9"
     with pytest.raises(ValueError, match="JJ_TRUSTED_PROXIES"):
         parse_trusted_proxies("10.0.0.0/8, example.org")
@@ -269,6 +286,10 @@ async def test_auditors_filter_page_and_see_only_their_units(client: httpx.Async
         ({"action": "DROP TABLE"}, "action"),
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"request_id": "x' OR 1=1 --"}, "request_id"),
+        ({"record_id": ID_NUMBER[:17] + "1"}, "record_id"),  # an auditor's query is logged: no ID number in it
+        ({"target": f"id_number:{ID_NUMBER}"}, "target"),
+        ({"actor": "张三丰"}, "actor"),
+        ({"unit": "²"}, "unit"),
         ({"unit": "999999"}, "unit"),
         ({"limit": "501"}, "limit"),
     ],

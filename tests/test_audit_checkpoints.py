@@ -47,19 +47,19 @@ def test_checkpoints_are_signed_files_an_auditor_verifies_with_the_public_key(
     folder, key = setup_log(env, tmp_path)
     [file] = list(folder.glob("checkpoint-*.txt"))
     text = file.read_text()
-    assert text.startswith("juvenile-justice access log checkpoint v1\nlog jj-") and "\nsize 30\n" in text
+    assert text.startswith("juvenile-justice access log checkpoint v1\nlog jj-") and "\nsize 31\n" in text
     signing = Path(env["JJ_DATA_DIR"]) / "checkpoint-signing.key"
     assert signing.stat().st_mode & 0o777 == 0o600
     assert "signing key" not in key.read_text() and signing.read_text().split("\n")[1] not in key.read_text()
     ok = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key))
     assert ok.returncode == 0 and "valid against 1 of 1 checkpoints" in ok.stdout, ok.stderr
-    again = run(env, "audit", "checkpoint")
-    assert again.returncode == 0 and "no new entries" in again.stdout
+    again = run(env, "audit", "checkpoint")  # the command is an entry itself, which the new checkpoint covers
+    assert again.returncode == 0 and "checkpoint-000000000032.txt" in again.stdout, again.stderr
 
     # a checkpoint of another log, and one signed by an unknown key, are refused
     other = tmp_path / "other"
     other.mkdir()
-    (other / "checkpoint-000000000030.txt").write_text(text.replace("log jj-", "log jj-x"))
+    (other / "checkpoint-000000000031.txt").write_text(text.replace("log jj-", "log jj-x"))
     bad = run(env, "audit", "verify", "--checkpoints", str(other), "--public-key", str(key))
     assert bad.returncode == 1 and "does not verify" in bad.stderr, bad.stderr
     stranger = tmp_path / "stranger.pub"
@@ -76,11 +76,13 @@ def test_checkpoints_are_signed_files_an_auditor_verifies_with_the_public_key(
 def test_truncation_before_a_checkpoint_is_detected(private_database: dict[str, str], tmp_path: Path) -> None:
     env = private_database
     folder, key = setup_log(env, tmp_path)
-    assert script(env, "truncate", "3") == {"size": 27}
+    assert script(env, "truncate", "3") == {"size": 28}
     plain = run(env, "audit", "verify")
     assert plain.returncode == 0, "a truncated chain is still a valid chain: the known limit without checkpoints"
     bad = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key))
-    assert bad.returncode == 1 and "first bad entry 28" in bad.stderr and "only 27 entries" in bad.stderr, bad.stderr
+    assert bad.returncode == 1 and "first bad entry 29" in bad.stderr and "only 28 entries" in bad.stderr, bad.stderr
+    assert run(env, "audit", "checkpoint").returncode == 1  # the service signs nothing over a log that contradicts
+    assert len(list(folder.glob("checkpoint-*.txt"))) == 1  # what it signed before
 
 
 def test_a_rewritten_history_before_a_checkpoint_is_detected(private_database: dict[str, str], tmp_path: Path) -> None:
@@ -89,7 +91,8 @@ def test_a_rewritten_history_before_a_checkpoint_is_detected(private_database: d
     script(env, "rewrite", "12")
     assert run(env, "audit", "verify").returncode == 0  # every hash recomputed: the chain alone cannot tell
     bad = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key))
-    assert bad.returncode == 1 and "history before it was rewritten" in bad.stderr, bad.stderr
+    assert bad.returncode == 1 and "history before it was rewritten (entries 1-31)" in bad.stderr, bad.stderr
+    assert "first bad entry 1" in bad.stderr
 
 
 def test_known_limit_truncation_after_the_last_checkpoint_goes_unseen(
@@ -107,22 +110,49 @@ def test_known_limit_truncation_after_the_last_checkpoint_goes_unseen(
 
 def test_pruning_keeps_180_days_and_what_remains_verifies(private_database: dict[str, str], tmp_path: Path) -> None:
     env = private_database
-    folder, key = setup_log(env, tmp_path, old=20, new=10)
+    assert run(env, "migrate").returncode == 0
+    script(env, "fill", "400", "20", "0")
+    script(env, "checkpoint", "400")  # the checkpoint the service signed back then, over the first 20 entries
+    folder, key = setup_log(env, tmp_path, old=0, new=10)
     too_recent = (today_china() - timedelta(days=179)).isoformat()
     refused = run(env, "audit", "prune", "--before", too_recent)
     assert refused.returncode == 2 and "at least 180 days" in refused.stderr, refused.stderr
-    assert script(env, "fill", "0", "0", "0") == {"size": 31}  # the refused attempt is itself an entry
+    assert script(env, "fill", "0", "0", "0") == {"size": 32}  # the refused attempt is itself an entry
+    ancient = run(env, "audit", "prune", "--before", "0001-01-01")
+    assert ancient.returncode == 2 and "before" in ancient.stderr, ancient.stderr
 
     cutoff = (today_china() - timedelta(days=200)).isoformat()
     r = run(env, "audit", "prune", "--before", cutoff)
     assert r.returncode == 0 and "pruned 20 entries; the log now starts at entry 21" in r.stdout, r.stderr
     assert run(env, "audit", "prune", "--before", cutoff).stdout.strip() == "nothing to prune"
     ok = run(env, "audit", "verify")
-    assert ok.returncode == 0 and "valid: 13 entries" in ok.stdout, ok.stderr  # 10 kept + refusal + 2 prunes
+    assert ok.returncode == 0 and "valid: 14 entries" in ok.stdout, ok.stderr  # 10 + checkpoint + refusal + 2 prunes
     r = run(env, "audit", "checkpoint")
     assert r.returncode == 0 and "checkpoint written" in r.stdout, r.stderr
     both = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key))
-    assert both.returncode == 0 and "valid against 2 of 2 checkpoints" in both.stdout, both.stderr
+    assert both.returncode == 0 and "valid against 3 of 3 checkpoints" in both.stdout, both.stderr
 
     script(env, "truncate", "2")  # the retention anchor does not hide later tampering
     assert run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key)).returncode == 1
+
+
+def test_without_an_old_checkpoint_nothing_is_pruned(private_database: dict[str, str], tmp_path: Path) -> None:
+    """Pruning cuts at a checkpoint signed before the cut-off: old entries with no such checkpoint stay."""
+    env = private_database
+    setup_log(env, tmp_path, old=20, new=10)
+    cutoff = (today_china() - timedelta(days=200)).isoformat()
+    r = run(env, "audit", "prune", "--before", cutoff)
+    assert r.returncode == 0 and r.stdout.strip() == "nothing to prune", r.stdout + r.stderr
+
+
+def test_a_deletion_disguised_as_a_prune_is_detected(private_database: dict[str, str], tmp_path: Path) -> None:
+    """Someone with the database file deletes all history and writes a retention anchor by hand: the chain
+    alone still verifies (the known limit), the checkpoints do not accept an anchor that is not an old
+    signed checkpoint."""
+    env = private_database
+    folder, key = setup_log(env, tmp_path)
+    script(env, "fill", "0", "0", "2")
+    script(env, "forge-anchor")
+    assert run(env, "audit", "verify").returncode == 0
+    bad = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key))
+    assert bad.returncode == 1 and "retention anchor" in bad.stderr, bad.stderr

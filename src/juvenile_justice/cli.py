@@ -369,8 +369,8 @@ def audit_verify(checkpoint_dir: Path | None, public_keys: tuple[Path, ...]) -> 
     checkpoint states); exit 0 when valid, 1 naming the first bad sequence number."""
     from juvenile_justice.domain.audit import checkpoints, service
 
-    if checkpoint_dir is not None and not public_keys:
-        raise click.UsageError("--checkpoints needs --public-key")
+    if (checkpoint_dir is None) != (not public_keys):
+        raise click.UsageError("--checkpoints and --public-key go together")
     if checkpoint_dir is None:
         result = _run(service.verify)
         if result.ok:
@@ -405,9 +405,14 @@ def audit_verify(checkpoint_dir: Path | None, public_keys: tuple[Path, ...]) -> 
 def audit_checkpoint() -> None:
     """Sign and write a checkpoint now (the service writes them on its own at the configured interval)."""
     from juvenile_justice.domain.audit import checkpoints
+    from juvenile_justice.domain.audit import service as audit_service
+
+    async def go() -> Path | None:
+        await audit_service.admin_action("audit.checkpoint", "access_log")  # the checkpoint covers its own entry
+        return await checkpoints.issue(force=True)
 
     try:
-        path = _run(lambda: checkpoints.issue(force=True))
+        path = _run(go)
     except checkpoints.LogTampered as exc:
         click.echo(f"error: {exc}; no checkpoint signed", err=True)
         sys.exit(1)

@@ -109,11 +109,10 @@ def _route_target(request: Request[Any, Any, Any]) -> str:
     id, as the access log names records), else the path."""
     params = request.scope.get("path_params") or {}
     for name, value in params.items():
-        if name.endswith("_id") and isinstance(value, int):
-            return f"{name.removesuffix('_id')}:{value}"
-        if name == "seq" and isinstance(value, int):
-            return f"access_log:{value}"
-    return request.url.path[:200]
+        if isinstance(value, int) and 0 < value < 2**62 and (name.endswith("_id") or name == "seq"):
+            kind = "access_log" if name == "seq" else name.removesuffix("_id")
+            return f"{kind}:{value}" if value <= 2**31 else f"{kind}:invalid"
+    return re.sub(r"[0-9]{13,}", "#", request.url.path[:200])  # no ID number typed into a URL reaches the log
 
 
 async def _run_refusal_hooks(user: Principal, action: str, path: str, status: int) -> None:

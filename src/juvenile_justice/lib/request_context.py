@@ -56,6 +56,7 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         text = text[1 : text.index("]")]
     elif text.count(":") == 1:  # v4:port
         text = text.split(":", 1)[0]
+    text = text.split("%", 1)[0]  # an IPv6 zone id is the sender's free text: never logged
     try:
         return ipaddress.ip_address(text)
     except ValueError:
@@ -74,7 +75,7 @@ def client_of(peer: str | None, forwarded_for: list[str], proxies: tuple[Network
         return None
     current = _address(peer)
     if current is None or not proxies or not _trusted(current, proxies):
-        return str(current) if current is not None else peer[:64]
+        return str(current) if current is not None else "invalid"
     hops = [hop for value in forwarded_for for hop in value.split(",") if hop.strip()]
     for hop in reversed(hops):
         address = _address(hop)

@@ -70,7 +70,11 @@ async def log_in(username: str, password: str, kind: str = "bearer") -> IssuedTo
         attempt_id = await repo.insert_attempt(name, now)
         earlier = await repo.count_attempts_before(name, now - FAILURE_WINDOW, attempt_id)
     if earlier >= MAX_FAILURES:
-        await _log_login(name, kind, "throttled")
+        known = await repo.user_by_username(name)
+        if known is None:
+            await _log_login(name, kind, "throttled")
+        else:
+            await _log_login(name, kind, "throttled", known.username, known.role, known.unit_id)
         raise TooManyAttempts(
             "too many failed log-ins for this user name; try again later",
             retry_after_seconds=int(FAILURE_WINDOW.total_seconds()),
@@ -218,6 +222,8 @@ async def add_user(
     name = normalise_username(username)
     if not USERNAME_RE.fullmatch(name):
         raise ValidationFailed.one("username", "2-64 characters: a-z, 0-9, '_', '.', '-'")
+    if re.search(r"[0-9]{13}", name):  # user names are logged in clear: never an ID number
+        raise ValidationFailed.one("username", "no run of 13 or more digits (an ID number is not a user name)")
     if role not in ROLES:
         raise ValidationFailed.one("role", f"must be one of {', '.join(ROLES)}")
     unknown = capabilities - set(CAPABILITIES)

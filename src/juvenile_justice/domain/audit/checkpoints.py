@@ -126,6 +126,24 @@ class StoredCheckpoint:
     text: str
 
 
+def own_checkpoints(log_id: str) -> list[chain.Checkpoint]:
+    """The checkpoints in ``JJ_CHECKPOINT_DIR`` that this service's key signed for ``log_id``, by size
+    (others are ignored).
+
+    Raises:
+        CheckpointKeyError: there is no signing key.
+    """
+    _, public = signing_key(create=False)
+    keys = {chain.key_id(public): public}
+    found = []
+    for item in stored():
+        try:
+            found.append(chain.verify_checkpoint(item.text, keys, log_id))
+        except chain.CheckpointError:
+            continue
+    return sorted(found, key=lambda c: c.size)
+
+
 def stored(directory: Path | None = None) -> list[StoredCheckpoint]:
     """The checkpoint files in ``directory`` (default ``JJ_CHECKPOINT_DIR``), by size."""
     folder = directory or get_settings().checkpoint_dir
@@ -178,7 +196,7 @@ class LogTampered(RuntimeError):
         self.result = result
 
 
-async def issue(*, force: bool = False) -> Path | None:
+async def issue(*, force: bool = False, at: datetime | None = None) -> Path | None:
     """Write a checkpoint when one is due (or when ``force`` and the log grew since the last one).
     Returns the file written, or None.
 
@@ -191,7 +209,10 @@ async def issue(*, force: bool = False) -> Path | None:
     size = head[0] if head else 0
     existing = stored()
     last = existing[-1] if existing else None
-    if last is not None and last.size >= size:
+    if last is not None and last.size > size:
+        reason = f"the log has {size} entries, fewer than the {last.size} of its checkpoint {last.path.name}"
+        raise LogTampered(chain.Verification(False, 0, b"", size + 1, reason))
+    if last is not None and last.size == size:
         return None
     if not force and last is not None:
         age = now_utc().timestamp() - last.path.stat().st_mtime
@@ -199,7 +220,10 @@ async def issue(*, force: bool = False) -> Path | None:
             return None
     if not force and last is None and size == 0:
         return None
-    checkpoint = await current()
+    report = await own_checkpoints_report()
+    if report is not None and not report.ok:  # never sign over a log that contradicts what was signed before
+        raise LogTampered(chain.Verification(False, 0, b"", report.first_bad_seq, "; ".join(report.problems)))
+    checkpoint = await current(at)
     private, public = signing_key()
     text = chain.sign_checkpoint(checkpoint, private, public)
     path = _write_once(settings.checkpoint_dir, checkpoint.size, text)
@@ -233,11 +257,20 @@ class CheckpointReport:
     first_bad_seq: int | None = None
 
 
-async def verify_against(texts: list[StoredCheckpoint], public_keys: dict[str, bytes]) -> CheckpointReport:
+MIN_ANCHOR_AGE_DAYS = 180
+"""A retention anchor must be a checkpoint signed at least this long ago (the retention floor, A12)."""
+
+
+async def verify_against(
+    texts: list[StoredCheckpoint], public_keys: dict[str, bytes], *, now: datetime | None = None
+) -> CheckpointReport:
     """Check signatures (public keys only, log id pinned to this database's) and that the log holds
     exactly what each checkpoint states: a log shorter than a checkpoint was truncated, a different head
-    or root means history before it was rewritten. Checkpoints before the retention anchor can only be
-    checked at the anchor itself."""
+    or root means history before it was rewritten (the first bad entry is then reported as the one after
+    the last checkpoint that still matches). After pruning, the retention anchor must be exactly a signed
+    checkpoint (same size, root and head) issued at least 180 days before ``now``: a deletion of recent
+    history disguised as a prune matches no such checkpoint. Checkpoints before the anchor are covered by
+    it. Reports a failure when no checkpoint could be compared at all."""
     log_id = await repo.log_id()
     problems: list[str] = []
     points: list[chain.Checkpoint] = []
@@ -252,19 +285,52 @@ async def verify_against(texts: list[StoredCheckpoint], public_keys: dict[str, b
         problems.append(f"chain: entry {result.first_bad_seq}: {result.reason}")
     anchor = await repo.anchor()
     start = anchor[0] if anchor else 1
-    checked = 0
-    for point in points:
+    size = result.checked + start - 1 if result.ok else None
+    checked, last_good = 0, start - 1
+    if anchor is not None:
+        problems += _anchor_problems(anchor[0], points, tree_at, now or now_utc())
+    for point in sorted(points, key=lambda p: p.size):
         if point.size < start - 1:
-            continue  # pruned: nothing left to compare
+            continue  # pruned: covered by the anchor's own checkpoint
         state = tree_at.get(point.size)
         if state is None:
-            if point.size > result.checked + start - 1 and result.ok:
-                problems.append(f"checkpoint at {point.size}: the log has only {result.checked + start - 1} entries")
-                first_bad = min(first_bad or point.size, result.checked + start)
+            if size is not None and point.size > size:
+                problems.append(f"checkpoint at {point.size}: the log has only {size} entries (truncated)")
+                first_bad = min(first_bad or size + 1, size + 1)  # the first entry certainly missing
             continue
         root, head = state
         if root != point.root or head != point.head:
-            problems.append(f"checkpoint at {point.size}: history before it was rewritten")
-            first_bad = min(first_bad or point.size, point.size)
+            problems.append(
+                f"checkpoint at {point.size}: history before it was rewritten (entries {last_good + 1}-{point.size})"
+            )
+            first_bad = min(first_bad or last_good + 1, last_good + 1)
+        else:
+            last_good = max(last_good, point.size)
         checked += 1
+    if points and not checked and not problems:
+        problems.append("no checkpoint could be compared with the log")
     return CheckpointReport(not problems, checked, problems, first_bad)
+
+
+def _anchor_problems(
+    start: int, points: list[chain.Checkpoint], tree_at: dict[int, tuple[bytes, bytes]], now: datetime
+) -> list[str]:
+    matching = [p for p in points if p.size == start - 1]
+    state = tree_at.get(start - 1)
+    if not matching or state is None:
+        return [f"retention anchor at entry {start}: no signed checkpoint of size {start - 1} (not a prune)"]
+    if not any(p.root == state[0] and p.head == state[1] for p in matching):
+        return [f"retention anchor at entry {start}: does not match the signed checkpoint of size {start - 1}"]
+    if all((now - p.issued_at).days < MIN_ANCHOR_AGE_DAYS for p in matching):
+        return [f"retention anchor at entry {start}: its checkpoint is younger than {MIN_ANCHOR_AGE_DAYS} days"]
+    return []
+
+
+async def own_checkpoints_report() -> CheckpointReport | None:
+    """The log checked against the checkpoints in ``JJ_CHECKPOINT_DIR`` with this service's own public key
+    (None when there are none, or no signing key yet)."""
+    files = stored()
+    if not files or not _key_path().exists():
+        return None
+    _, public = signing_key(create=False)
+    return await verify_against(files, {chain.key_id(public): public})

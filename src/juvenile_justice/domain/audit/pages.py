@@ -132,7 +132,7 @@ def _filters(raw: dict[str, str]) -> queries.Filters:
         ValidationFailed: a malformed value, naming the field.
     """
     unit = raw.get("unit") or None
-    if unit is not None and not (unit.isdigit() and len(unit) < 10):
+    if unit is not None and not (unit.isascii() and unit.isdigit() and len(unit) < 10):
         raise ValidationFailed.one("unit", "请选择单位 / choose a unit")
     outcome = raw.get("outcome") or None
     if outcome is not None and outcome not in OUTCOMES:

@@ -42,8 +42,11 @@ SCAN_LIMIT = 20_000
 """A flagged-only query examines at most this many entries per page, then answers what it found
 with a cursor to continue (so a page is never slow, even when few entries are flagged)."""
 
-_RECORD_ID = re.compile(r"(?:[a-z_]{1,40}:)?[0-9]{1,18}")
-_TARGET = re.compile(r"[a-z_]{1,40}:[0-9A-Za-z:_.-]{1,120}")
+_RECORD_ID = re.compile(r"(?:[a-z_]{1,40}:)?[0-9]{1,12}")
+_TARGET = re.compile(r"[a-z_]{1,40}:(?:[0-9]{1,12}|[0-9a-f]{8}:[0-9a-f]{16,64})")
+"""A record (``person:17``) or a keyed hash (``id_number:<key id>:<hex>``): never a value typed in clear, so
+that an auditor's query, which is itself logged, cannot put an ID number or a name into the log."""
+_ACTOR = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,63}")
 _ACTION = re.compile(r"[a-z_.]{1,80}")
 _HASH_KINDS = ("id_number", "search", "username")
 
@@ -143,8 +146,8 @@ def _validate(f: Filters) -> None:
         raise ValidationFailed.one("request_id", "请求编号为32位十六进制 / 32 hexadecimal digits")
     if f.outcome is not None and f.outcome not in service.OUTCOMES:
         raise ValidationFailed.one("outcome", "结果应为允许、拒绝或失败 / one of allowed, refused, failed")
-    if f.actor is not None and not 0 < len(f.actor) <= 64:
-        raise ValidationFailed.one("actor", "用户名为1至64个字符 / a user name of 1 to 64 characters")
+    if f.actor is not None and (not _ACTOR.fullmatch(f.actor) or re.search(r"[0-9]{13}", f.actor)):
+        raise ValidationFailed.one("actor", "用户名由小写字母、数字和 _ . - 组成 / a user name (a-z, 0-9, _ . -)")
     if f.since is not None and f.until is not None and f.since >= f.until:
         raise ValidationFailed.one("to", "结束时间不能早于开始时间 / must not be before from")
 
@@ -185,7 +188,7 @@ def _conditions(f: Filters, units: list[int], top: bool) -> tuple[list[str], lis
         args.append(f.outcome)
     if f.action is not None:
         if f.action.endswith("."):
-            where.append("action LIKE {}")
+            where.append("action LIKE {} ESCAPE '\\'")
             args.append(f.action.replace("_", "\\_") + "%")
         else:
             where.append("action = {}")
@@ -270,7 +273,7 @@ async def search(
         next_cursor = encode_cursor(int(rows[-1]["seq"])) if more and rows else None
     else:
         found, next_cursor = await _scan_flagged(where, args, before, size, names)
-    await service.access(p, log_action, "allowed", _query_target(f), record_unit=f.unit, purpose="audit")
+    await service.access(p, log_action, "allowed", _query_target(f), purpose="audit")
     return found, next_cursor
 
 
@@ -345,7 +348,7 @@ async def export_csv(p: Principal, f: Filters) -> AsyncIterator[str]:
     units, top = await _scope(p)
     _check_unit(f, units)
     where, args = _conditions(f, units, top)
-    await service.access(p, "audit.access_log.export", "allowed", _query_target(f), record_unit=f.unit, purpose="audit")
+    await service.access(p, "audit.access_log.export", "allowed", _query_target(f), purpose="audit")
     names = await _unit_names()
     header = [
         "seq", "at", "actor", "role", "unit", "action", "target", "purpose", "outcome",

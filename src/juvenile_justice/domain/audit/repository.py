@@ -103,7 +103,7 @@ async def reads_per_minute(
     if not actors:
         return set()
     marks = ", ".join("{}" for _ in actors)
-    likes = " OR ".join("action LIKE {}" for _ in read_actions_like)
+    likes = " OR ".join("action LIKE {} ESCAPE '\\'" for _ in read_actions_like)
     rows = await db.fetch(
         "SELECT actor, SUBSTR(at, 1, 16) AS minute, COUNT(*) AS n FROM access_log "
         f"WHERE outcome = 'allowed' AND actor IN ({marks}) AND ({likes}) AND at >= {{}} AND at < {{}} "

@@ -1,11 +1,14 @@
 """Retention of the access log: ``audit prune``, the one sanctioned deletion (security.md A12).
 
 Entries are kept at least :data:`MIN_RETENTION_DAYS` (180 days: CSL Art. 21(3) six months) and by default
-:data:`DEFAULT_RETENTION_DAYS` (3 years). Pruning deletes the entries before the first entry written on or
-after the cut-off day (China Standard Time) and records a retention anchor: the first kept entry, the
-hash before it, and the Merkle peaks of everything deleted, so that what remains still verifies as a
-chain and checkpoints at or after the anchor still check. The prune is itself an entry of the log.
-A log that does not verify is never pruned (the evidence would go with it).
+:data:`DEFAULT_RETENTION_DAYS` (3 years). Pruning cuts at a signed checkpoint: it deletes the entries up to
+the newest checkpoint issued before the cut-off day (China Standard Time), after checking that the log
+still holds exactly what that checkpoint states, and records a retention anchor: the first kept entry,
+the hash before it, and the Merkle peaks of everything deleted, so that what remains still verifies as a
+chain and every later checkpoint still checks. Verifiers accept an anchor only when it is such a
+checkpoint, signed at least 180 days before (checkpoints.py), so recent history cannot be deleted in the
+guise of a prune. The prune (refused or not) is itself an entry of the log. A log that does not verify is
+never pruned (the evidence would go with it).
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from juvenile_justice import db
+from juvenile_justice.domain.audit import checkpoints, service
 from juvenile_justice.domain.audit import repository as repo
-from juvenile_justice.domain.audit import service
 from juvenile_justice.lib import audit_chain as chain
 from juvenile_justice.lib import merkle
 from juvenile_justice.lib.clock import now_utc, today_china
@@ -47,6 +50,8 @@ async def prune(before: date | None = None, *, today: date | None = None) -> Pru
     """
     today = today or today_china()
     before = before or today - timedelta(days=DEFAULT_RETENTION_DAYS)
+    if before.year < 2000:
+        raise ValidationFailed.one("before", "日期无效 / a date from 2000 on")
     if before > today - timedelta(days=MIN_RETENTION_DAYS):
         await service.admin_action("audit.prune", "access_log", f"before:{before.isoformat()}", outcome="refused")
         raise ValidationFailed.one(
@@ -60,13 +65,19 @@ async def prune(before: date | None = None, *, today: date | None = None) -> Pru
         if head is None:
             await service.admin_action("audit.prune", "access_log", f"before:{before.isoformat()},deleted:0")
             return PruneReport(0, 1)
-        first_kept = await repo.first_seq_at_or_after(_utc_stamp(before))
-        start_seq = min(first_kept if first_kept is not None else head[0], head[0])  # the head always stays
         anchor = await repo.anchor()
         current_start = anchor[0] if anchor else 1
-        if start_seq <= current_start:
+        cutoff = datetime.strptime(_utc_stamp(before), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        try:
+            signed = checkpoints.own_checkpoints(await repo.log_id())
+        except checkpoints.CheckpointKeyError:
+            signed = []
+        candidates = [c for c in signed if c.issued_at < cutoff and current_start <= c.size < head[0]]
+        if not candidates:  # pruning cuts at a checkpoint signed before the cut-off; there is none
             await service.admin_action("audit.prune", "access_log", f"before:{before.isoformat()},deleted:0")
             return PruneReport(0, current_start)
+        boundary = max(candidates, key=lambda c: c.size)
+        start_seq = boundary.size + 1
         result = await service.verify()
         if not result.ok:
             raise Conflict(
@@ -81,6 +92,10 @@ async def prune(before: date | None = None, *, today: date | None = None) -> Pru
             entry = service.stored_entry(row)
             tree.append(merkle.leaf_hash(chain.canonical(entry.seq, entry.fields), hash_fn))
             prev = entry.entry_hash
+        if tree.size != boundary.size or tree.root() != boundary.root or prev != boundary.head:
+            raise Conflict(
+                f"the access log does not match its checkpoint at {boundary.size} entries; nothing was pruned"
+            )
         deleted = await repo.prune_below(
             start_seq,
             {

@@ -207,7 +207,7 @@ async def refusal(p: Principal, action: str, target: str | None, status: int = 4
     try:
         record_unit = None
         kind, _, ident = (target or "").partition(":")
-        if kind in OWNER_RESOLVERS and ident.isdigit() and len(ident) < 19:
+        if kind in OWNER_RESOLVERS and ident.isascii() and ident.isdigit() and len(ident) < 11:
             record_unit = await OWNER_RESOLVERS[kind](int(ident))
         await access(p, action, "refused", target, record_unit=record_unit, purpose=f"http {status}")
     except Exception as exc:  # a refusal is answered even when it cannot be logged
@@ -258,9 +258,17 @@ async def scan(
     expected, prev, checked = 1, chain.GENESIS, 0
     state = merkle.CompactRange(hash_fn)
     if anchor is not None:
-        expected, prev = anchor[0], bytes.fromhex(anchor[1])
-        if tree:
-            state = merkle.CompactRange.decode(anchor[2], hash_fn)
+        try:
+            expected, prev = anchor[0], bytes.fromhex(anchor[1])
+            if len(prev) != len(chain.GENESIS):
+                raise ValueError(anchor[1])
+            if tree:
+                state = merkle.CompactRange.decode(anchor[2], hash_fn)
+                if state.size != anchor[0] - 1:
+                    raise ValueError(anchor[2])
+        except (ValueError, merkle.ProofError):
+            bad = chain.Verification(False, 0, chain.GENESIS, anchor[0], "the retention anchor is malformed")
+            return bad, merkle.CompactRange(hash_fn), {}
     at_sizes: dict[int, tuple[bytes, bytes]] = {}
     if tree and state.size in sizes:
         at_sizes[state.size] = (state.root(), prev)

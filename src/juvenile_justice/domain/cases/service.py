@@ -231,8 +231,10 @@ async def create_case(p: Principal, data: s.CaseCreate) -> s.CaseOut:
 
 
 async def get_writable_case(p: Principal, case_id: int) -> s.CaseOut:
-    """One case the user may change (its forms). Raises NotFound or Forbidden."""
-    return case_out(await _writable_case(p, case_id))
+    """One case the user may change (its forms; logged ``case.read``). Raises NotFound or Forbidden."""
+    case = await _writable_case(p, case_id)
+    await _logged_read(p, "case.read", f"case:{case.id}", case.unit_id, purpose="form")
+    return case_out(case)
 
 
 async def get_case(p: Principal, case_id: int) -> s.CaseOut:
