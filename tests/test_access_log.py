@@ -178,3 +178,41 @@ async def test_the_services_database_role_cannot_alter_the_log() -> None:
         assert (await audit.verify()).ok
     finally:
         await db.execute_script([f"DROP OWNED BY {role}", f"DROP ROLE {role}"])
+
+
+@pytest.mark.skipif(
+    ENGINE != "sqlite", reason="only SQLite stores text in an integer column or bytes that are not UTF-8"
+)
+@pytest.mark.usefixtures("unguarded_log")
+@pytest.mark.parametrize(
+    ("column", "bad"), [("unit", "'abc'"), ("record_unit", "1.5"), ("target", "CAST(X'EDA080' AS TEXT)"), ("at", "'x'")]
+)
+async def test_a_malformed_value_in_the_file_is_reported_not_raised(
+    client: httpx.AsyncClient, column: str, bad: str
+) -> None:
+    """A changed SQLite file may hold anything in any column: verification names the entry, and the
+    auditors' pages and API still answer (no 500, no traceback)."""
+    await make_user("aud_m", "auditor")
+    r = await client.post("/api/auth/token", json={"username": "aud_m", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    [target] = await _append(1)
+    original = await db.fetch_one(
+        f"SELECT {column} AS v, typeof({column}) AS t FROM access_log WHERE seq = {{}}", target
+    )
+    assert original is not None
+    try:
+        async with db.transaction():
+            await db.fetch(f"UPDATE access_log SET {column} = {bad} WHERE seq = {{}}", target)
+        result = await audit.verify()
+        assert not result.ok and result.first_bad_seq == target, result
+        answer = await client.get("/api/audit/verify", headers=headers)
+        assert answer.status_code == 200 and answer.json()["valid"] is False
+        assert answer.json()["first_bad_seq"] == target
+        assert (await client.get("/api/audit/access-log", headers=headers)).status_code == 200
+        assert (await client.get("/api/audit/access-log?flagged=true", headers=headers)).status_code == 200
+        cli_result = cli("audit", "verify")
+        assert cli_result.returncode == 1 and "Traceback" not in cli_result.stderr, cli_result.stderr
+    finally:
+        async with db.transaction():
+            await db.fetch(f"UPDATE access_log SET {column} = {{}} WHERE seq = {{}}", original["v"], target)
+    assert (await audit.verify()).ok

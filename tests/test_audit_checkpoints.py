@@ -130,7 +130,7 @@ def test_pruning_keeps_180_days_and_what_remains_verifies(private_database: dict
     r = run(env, "audit", "checkpoint")
     assert r.returncode == 0 and "checkpoint written" in r.stdout, r.stderr
     both = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key))
-    assert both.returncode == 0 and "valid against 3 of 3 checkpoints" in both.stdout, both.stderr
+    assert both.returncode == 0 and "valid against 4 of 4 checkpoints" in both.stdout, both.stderr  # + the prune's
 
     script(env, "truncate", "2")  # the retention anchor does not hide later tampering
     assert run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key)).returncode == 1
@@ -156,3 +156,39 @@ def test_a_deletion_disguised_as_a_prune_is_detected(private_database: dict[str,
     assert run(env, "audit", "verify").returncode == 0
     bad = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key))
     assert bad.returncode == 1 and "retention anchor" in bad.stderr, bad.stderr
+
+
+def test_a_back_dated_checkpoint_does_not_let_recent_entries_go(
+    private_database: dict[str, str], tmp_path: Path
+) -> None:
+    """Someone with the signing key signs a checkpoint dated 200 days ago over today's entries: pruning does not
+    delete entries younger than the cut-off whatever the checkpoint's date, and the verifier sees a checkpoint
+    dated before a smaller one."""
+    env = private_database
+    folder, key = setup_log(env, tmp_path)
+    script(env, "fill", "0", "0", "10")
+    script(env, "checkpoint", "200")
+    cutoff = (today_china() - timedelta(days=181)).isoformat()
+    r = run(env, "audit", "prune", "--before", cutoff)
+    assert r.returncode == 0 and r.stdout.strip() == "nothing to prune", r.stdout + r.stderr
+    bad = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key))
+    assert bad.returncode == 1 and "out of order" in bad.stderr, bad.stderr
+
+
+def test_checkpointing_goes_on_after_a_signing_key_rotation(private_database: dict[str, str], tmp_path: Path) -> None:
+    env = private_database
+    folder, old_key = setup_log(env, tmp_path)
+    signing = Path(env["JJ_DATA_DIR"]) / "checkpoint-signing.key"
+    signing.rename(tmp_path / "retired.key")
+    assert run(env, "audit", "checkpoint").returncode == 0  # a new key is made
+    new_key = tmp_path / "new.pub"
+    new_key.write_text(run(env, "audit", "public-key").stdout)
+    script(env, "fill", "0", "0", "3")
+    again = run(env, "audit", "checkpoint")
+    assert again.returncode == 0 and "checkpoint written" in again.stdout, again.stderr
+    both = run(
+        env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(old_key), "--public-key", str(new_key)
+    )
+    assert both.returncode == 0 and "valid against 3 of 3" in both.stdout, both.stderr
+    only_new = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(new_key))
+    assert only_new.returncode == 1 and "unknown key" in only_new.stderr

@@ -440,9 +440,15 @@ def audit_public_key() -> None:
 def audit_prune(before: Any) -> None:
     """Delete the entries written before DATE (default: 3 years ago); refused for anything younger than
     180 days. What remains still verifies (the retention anchor keeps the pruned part's Merkle peaks)."""
-    from juvenile_justice.domain.audit import retention
+    from juvenile_justice.domain.audit import checkpoints, retention
 
-    report = _run(lambda: retention.prune(before.date() if before is not None else None))
+    async def go() -> Any:
+        done = await retention.prune(before.date() if before is not None else None)
+        if done.deleted:  # a checkpoint over the prune's own entry, at once (verifiers check its date)
+            await checkpoints.issue(force=True)
+        return done
+
+    report = _run(go)
     if report.deleted:
         click.echo(f"pruned {report.deleted} entries; the log now starts at entry {report.start_seq}")
     else:

@@ -120,12 +120,22 @@ class CompactRange:
         Raises:
             ProofError: malformed text or peaks that do not fit the size.
         """
-        try:
-            size_text, _, rest = text.partition(";")
-            peaks = [(int(h), bytes.fromhex(v)) for h, v in (p.split(":") for p in rest.split(",") if p)]
-            return cls(hash_fn, int(size_text), peaks)
-        except ValueError:
-            raise ProofError("malformed compact range") from None
+        size_text, _, rest = text.partition(";")
+        parts = [p.split(":") for p in rest.split(",") if p]
+        if not size_text.isascii() or not size_text.isdigit() or len(size_text) > 19 or len(parts) > 64:
+            raise ProofError("malformed compact range")
+        peaks: list[tuple[int, bytes]] = []
+        for part in parts:
+            if len(part) != 2 or not part[0].isascii() or not part[0].isdigit() or int(part[0]) > 63:
+                raise ProofError("malformed compact range")  # heights above 63 describe no real log
+            try:
+                value = bytes.fromhex(part[1])
+            except ValueError:
+                raise ProofError("malformed compact range") from None
+            if len(value) != len(hash_fn(b"")):
+                raise ProofError("malformed compact range")
+            peaks.append((int(part[0]), value))
+        return cls(hash_fn, int(size_text), peaks)
 
 
 def inclusion_proof(leaves: Sequence[bytes], index: int, hash_fn: HashFn = sha256) -> list[bytes]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import itertools
 import os
 import re
 from collections.abc import Iterable
@@ -192,7 +193,8 @@ class LogTampered(RuntimeError):
     """The log failed verification: no checkpoint is signed."""
 
     def __init__(self, result: chain.Verification) -> None:
-        super().__init__(f"access log fails verification at entry {result.first_bad_seq}: {result.reason}")
+        where = f" at entry {result.first_bad_seq}" if result.first_bad_seq is not None else ""
+        super().__init__(f"access log fails verification{where}: {result.reason}")
         self.result = result
 
 
@@ -223,6 +225,8 @@ async def issue(*, force: bool = False, at: datetime | None = None) -> Path | No
     report = await own_checkpoints_report()
     if report is not None and not report.ok:  # never sign over a log that contradicts what was signed before
         raise LogTampered(chain.Verification(False, 0, b"", report.first_bad_seq, "; ".join(report.problems)))
+    if existing and report is None:  # checkpoints, none of them this key's: the new key starts afresh
+        log.warning("checkpoint_key_has_no_earlier_checkpoints", key_id=chain.key_id(signing_key()[1]))
     checkpoint = await current(at)
     private, public = signing_key()
     text = chain.sign_checkpoint(checkpoint, private, public)
@@ -287,8 +291,10 @@ async def verify_against(
     start = anchor[0] if anchor else 1
     size = result.checked + start - 1 if result.ok else None
     checked, last_good = 0, start - 1
+    problems += _order_problems(points)
     if anchor is not None:
-        problems += _anchor_problems(anchor[0], points, tree_at, now or now_utc())
+        prune_seq = await repo.prune_entry_seq(anchor[0])
+        problems += _anchor_problems(anchor[0], prune_seq, points, tree_at, now or now_utc())
     for point in sorted(points, key=lambda p: p.size):
         if point.size < start - 1:
             continue  # pruned: covered by the anchor's own checkpoint
@@ -312,25 +318,62 @@ async def verify_against(
     return CheckpointReport(not problems, checked, problems, first_bad)
 
 
+def _order_problems(points: list[chain.Checkpoint]) -> list[str]:
+    """Checkpoints are signed as the log grows: a larger one dated before a smaller one was back-dated."""
+    problems = []
+    ordered = sorted(points, key=lambda p: (p.size, p.issued_at))
+    for earlier, later in itertools.pairwise(ordered):
+        if later.size > earlier.size and later.issued_at < earlier.issued_at:
+            problems.append(
+                f"checkpoint at {later.size} is dated before the one at {earlier.size}: checkpoints out of order"
+            )
+    return problems
+
+
 def _anchor_problems(
-    start: int, points: list[chain.Checkpoint], tree_at: dict[int, tuple[bytes, bytes]], now: datetime
+    start: int,
+    prune_seq: int | None,
+    points: list[chain.Checkpoint],
+    tree_at: dict[int, tuple[bytes, bytes]],
+    now: datetime,
 ) -> list[str]:
+    """An anchor is a prune only when (1) it is exactly a signed checkpoint C, (2) C is 180 days old now,
+    (3) the log holds the prune's own entry after it, and (4) the first checkpoint that covers that entry
+    was signed at least 180 days after C (a prune made at the time it claims, not later dressed up)."""
+    here = f"retention anchor at entry {start}"
     matching = [p for p in points if p.size == start - 1]
     state = tree_at.get(start - 1)
     if not matching or state is None:
-        return [f"retention anchor at entry {start}: no signed checkpoint of size {start - 1} (not a prune)"]
-    if not any(p.root == state[0] and p.head == state[1] for p in matching):
-        return [f"retention anchor at entry {start}: does not match the signed checkpoint of size {start - 1}"]
-    if all((now - p.issued_at).days < MIN_ANCHOR_AGE_DAYS for p in matching):
-        return [f"retention anchor at entry {start}: its checkpoint is younger than {MIN_ANCHOR_AGE_DAYS} days"]
+        return [f"{here}: no signed checkpoint of size {start - 1} (not a prune)"]
+    cut = [p for p in matching if p.root == state[0] and p.head == state[1]]
+    if not cut:
+        return [f"{here}: does not match the signed checkpoint of size {start - 1}"]
+    signed = min(p.issued_at for p in cut)
+    if (now - signed).days < MIN_ANCHOR_AGE_DAYS:
+        return [f"{here}: its checkpoint is younger than {MIN_ANCHOR_AGE_DAYS} days"]
+    if prune_seq is None:
+        return [f"{here}: the log holds no audit.prune entry for it (not a prune)"]
+    covering = [p for p in points if p.size >= prune_seq]
+    if covering:
+        first = min(covering, key=lambda p: p.size)
+        if (first.issued_at - signed).days < MIN_ANCHOR_AGE_DAYS:
+            return [f"{here}: pruned within {MIN_ANCHOR_AGE_DAYS} days of its checkpoint (entries too young)"]
     return []
 
 
 async def own_checkpoints_report() -> CheckpointReport | None:
     """The log checked against the checkpoints in ``JJ_CHECKPOINT_DIR`` with this service's own public key
     (None when there are none, or no signing key yet)."""
-    files = stored()
-    if not files or not _key_path().exists():
+    if not _key_path().exists():
         return None
     _, public = signing_key(create=False)
-    return await verify_against(files, {chain.key_id(public): public})
+    keys = {chain.key_id(public): public}
+    log_id = await repo.log_id()
+    files = []
+    for item in stored():  # only this key's own checkpoints: after a key rotation, or with a stray file, the
+        try:  # service keeps signing (the auditors' verifier, with every public key, judges the others)
+            chain.verify_checkpoint(item.text, keys, log_id)
+        except chain.CheckpointError:
+            continue
+        files.append(item)
+    return await verify_against(files, keys) if files else None

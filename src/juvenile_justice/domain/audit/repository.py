@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -42,13 +43,77 @@ async def head() -> tuple[int, str] | None:
 
 async def anchor() -> tuple[int, str, str] | None:
     """The current retention anchor (first kept seq, hash before it, encoded Merkle peaks), if pruned."""
-    row = await db.fetch_one("SELECT start_seq, prev_hash, peaks FROM access_log_anchor ORDER BY id DESC LIMIT 1")
-    return (int(row["start_seq"]), str(row["prev_hash"]), str(row["peaks"])) if row else None
+    rows = await _safe_fetch("SELECT {cols} FROM access_log_anchor ORDER BY id DESC LIMIT 1", ANCHOR_COLUMNS)
+    if not rows:
+        return None
+    row = rows[0]
+    start = row["start_seq"]
+    if not isinstance(start, int) or not isinstance(row["prev_hash"], str) or not isinstance(row["peaks"], str):
+        return (0, "", "")  # malformed: verification fails on it (start 0 is no anchor a prune writes)
+    return (start, row["prev_hash"], row["peaks"])
+
+
+async def prune_entry_seq(start_seq: int) -> int | None:
+    """The sequence number of the ``audit.prune`` entry that made the anchor at ``start_seq``, if any."""
+    row = await db.fetch_one(
+        "SELECT MIN(seq) AS seq FROM access_log WHERE action = 'audit.prune' AND outcome = 'allowed' "
+        "AND target = {} AND seq >= {}",
+        f"access_log:{start_seq}",
+        start_seq,
+    )
+    return int(row["seq"]) if row and isinstance(row["seq"], int) else None
+
+
+async def latest_at_up_to(seq: int) -> str | None:
+    """The latest ``at`` stamp among the entries up to ``seq`` (what a prune to there would delete)."""
+    row = await db.fetch_one("SELECT MAX(at) AS at FROM access_log WHERE seq <= {}", seq)
+    return str(row["at"]) if row and row["at"] is not None else None
 
 
 async def entry(seq: int) -> dict[str, Any] | None:
     """One entry by its sequence number."""
-    return await db.fetch_one("SELECT * FROM access_log WHERE seq = {}", seq)
+    rows = await _safe_fetch("SELECT {cols} FROM access_log WHERE seq = {}", ENTRY_COLUMNS, seq)
+    return rows[0] if rows else None
+
+
+class Malformed(str):
+    """A stored value that is not what its column holds (text in an integer column, bytes that are not
+    UTF-8): only a changed database file holds one. It fails the entry's hash check, never a read."""
+
+    __slots__ = ()
+
+
+INT_COLUMNS = frozenset({"seq", "unit", "record_unit", "start_seq", "id"})
+ENTRY_COLUMNS = (*COLUMNS, "prev_hash", "entry_hash")
+ANCHOR_COLUMNS = ("id", "start_seq", "prev_hash", "peaks", "pruned_before", "pruned_at")
+
+
+def _decode(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray | memoryview):
+        try:
+            text = bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return Malformed("")
+    else:
+        text = value if isinstance(value, str) else str(value)
+        if name in INT_COLUMNS and isinstance(value, int) and not isinstance(value, bool):
+            return value
+    if name in INT_COLUMNS:
+        return int(text) if re.fullmatch(r"-?[0-9]{1,19}", text) else Malformed(text[:40])
+    return text
+
+
+async def _safe_fetch(sql: str, columns: tuple[str, ...], *args: Any) -> list[dict[str, Any]]:
+    """Rows read so that whatever a changed SQLite file holds comes back as a value or :class:`Malformed`,
+    never as an exception (SQLite keeps any type in any column and text that is not UTF-8; PostgreSQL's
+    types already guarantee both)."""
+    if db.is_postgres():
+        return await db.fetch(sql.replace("{cols}", ", ".join(columns)), *args)
+    cols = ", ".join(f"CAST({c} AS BLOB) AS raw_{c}" for c in columns)  # other names: SQLite would let
+    rows = await db.fetch(sql.replace("{cols}", cols), *args)  # WHERE and ORDER BY see the aliases
+    return [{c: _decode(c, row[f"raw_{c}"]) for c in columns} for row in rows]
 
 
 async def first_seq_at_or_after(at: str) -> int | None:
@@ -88,11 +153,16 @@ async def search(where: list[str], args: list[Any], *, before_seq: int | None, l
     if before_seq is not None:
         conditions.append("seq < {}")
         params.append(before_seq)
-    sql = "SELECT * FROM access_log"
+    sql = "SELECT {cols} FROM access_log"
     if conditions:
         sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)
     sql += " ORDER BY seq DESC LIMIT {}"
-    return await db.fetch(sql, *params, limit)
+    return await _safe_fetch(sql, ENTRY_COLUMNS, *params, limit)
+
+
+def _blob(expression: str) -> str:
+    """``expression`` read as bytes on SQLite (whatever a changed file holds), as itself on PostgreSQL."""
+    return expression if db.is_postgres() else f"CAST({expression} AS BLOB)"
 
 
 async def reads_per_minute(
@@ -105,7 +175,7 @@ async def reads_per_minute(
     marks = ", ".join("{}" for _ in actors)
     likes = " OR ".join("action LIKE {} ESCAPE '\\'" for _ in read_actions_like)
     rows = await db.fetch(
-        "SELECT actor, SUBSTR(at, 1, 16) AS minute, COUNT(*) AS n FROM access_log "
+        f"SELECT {_blob('actor')} AS raw_actor, {_blob('SUBSTR(at, 1, 16)')} AS minute, COUNT(*) AS n FROM access_log "
         f"WHERE outcome = 'allowed' AND actor IN ({marks}) AND ({likes}) AND at >= {{}} AND at < {{}} "
         "GROUP BY actor, SUBSTR(at, 1, 16)",
         *actors,
@@ -113,7 +183,11 @@ async def reads_per_minute(
         first_at[:16],
         last_at[:16] + "~",
     )
-    return {(str(r["actor"]), str(r["minute"])) for r in rows if int(r["n"]) > threshold}
+
+    def text(value: Any) -> str:
+        return bytes(value).decode("utf-8", "replace") if isinstance(value, bytes | memoryview) else str(value)
+
+    return {(text(r["raw_actor"]), text(r["minute"])) for r in rows if int(r["n"]) > threshold}
 
 
 async def lock_head() -> tuple[int, str] | None:
@@ -140,13 +214,11 @@ async def insert(values: dict[str, Any]) -> None:
 async def entries(after_seq: int = 0, batch: int = 5000) -> AsyncIterator[dict[str, Any]]:
     """Every entry after ``after_seq`` in storage order of ``seq``, read in batches."""
     while True:
-        rows = await db.fetch(
-            "SELECT * FROM access_log WHERE seq > {} ORDER BY seq LIMIT {}",
-            after_seq,
-            batch,
+        rows = await _safe_fetch(
+            "SELECT {cols} FROM access_log WHERE seq > {} ORDER BY seq LIMIT {}", ENTRY_COLUMNS, after_seq, batch
         )
         for row in rows:
             yield row
-        if len(rows) < batch:
+        if len(rows) < batch or not isinstance(rows[-1]["seq"], int) or isinstance(rows[-1]["seq"], Malformed):
             return
-        after_seq = int(rows[-1]["seq"])
+        after_seq = rows[-1]["seq"]

@@ -73,10 +73,15 @@ async def prune(before: date | None = None, *, today: date | None = None) -> Pru
         except checkpoints.CheckpointKeyError:
             signed = []
         candidates = [c for c in signed if c.issued_at < cutoff and current_start <= c.size < head[0]]
-        if not candidates:  # pruning cuts at a checkpoint signed before the cut-off; there is none
+        boundary = None
+        for c in sorted(candidates, key=lambda c: c.size, reverse=True):  # the newest whose entries are all old
+            latest = await repo.latest_at_up_to(c.size)
+            if latest is not None and latest < _utc_stamp(before):
+                boundary = c
+                break
+        if boundary is None:  # pruning cuts at a checkpoint signed before the cut-off; there is none
             await service.admin_action("audit.prune", "access_log", f"before:{before.isoformat()},deleted:0")
             return PruneReport(0, current_start)
-        boundary = max(candidates, key=lambda c: c.size)
         start_seq = boundary.size + 1
         result = await service.verify()
         if not result.ok:

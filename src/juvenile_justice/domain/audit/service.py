@@ -218,12 +218,16 @@ def stored_entry(row: dict[str, Any]) -> chain.ChainEntry:
     """A stored row as a chain entry (hex hashes decoded; malformed hex fails the entry's check)."""
 
     def raw(name: str) -> bytes:
+        value = row[name]
         try:
-            return bytes.fromhex(str(row[name]))
+            return bytes.fromhex(value) if type(value) is str else b""
         except ValueError:
             return b""  # not hex: the entry fails its check
 
-    return chain.ChainEntry(int(row["seq"]), _fields(row), raw("prev_hash"), raw("entry_hash"))
+    seq = row["seq"]
+    if type(seq) is not int:  # a malformed sequence number: reported at the position it holds
+        seq = 2**63 - 1
+    return chain.ChainEntry(seq, _fields(row), raw("prev_hash"), raw("entry_hash"))
 
 
 def entry_hash_matches(row: dict[str, Any]) -> bool:
@@ -259,6 +263,8 @@ async def scan(
     state = merkle.CompactRange(hash_fn)
     if anchor is not None:
         try:
+            if anchor[0] < 2:
+                raise ValueError("start")
             expected, prev = anchor[0], bytes.fromhex(anchor[1])
             if len(prev) != len(chain.GENESIS):
                 raise ValueError(anchor[1])
@@ -267,7 +273,7 @@ async def scan(
                 if state.size != anchor[0] - 1:
                     raise ValueError(anchor[2])
         except (ValueError, merkle.ProofError):
-            bad = chain.Verification(False, 0, chain.GENESIS, anchor[0], "the retention anchor is malformed")
+            bad = chain.Verification(False, 0, chain.GENESIS, max(anchor[0], 1), "the retention anchor is malformed")
             return bad, merkle.CompactRange(hash_fn), {}
     at_sizes: dict[int, tuple[bytes, bytes]] = {}
     if tree and state.size in sizes:
