@@ -192,3 +192,43 @@ def test_checkpointing_goes_on_after_a_signing_key_rotation(private_database: di
     assert both.returncode == 0 and "valid against 3 of 3" in both.stdout, both.stderr
     only_new = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(new_key))
     assert only_new.returncode == 1 and "unknown key" in only_new.stderr
+
+
+def test_the_running_service_writes_checkpoints_on_its_own(private_database: dict[str, str], tmp_path: Path) -> None:
+    """The background writer: with ``JJ_CHECKPOINT_ENTRIES=5`` a checkpoint follows a handful of requests."""
+    import socket
+    import time
+
+    import httpx
+
+    env = {**private_database, "JJ_CHECKPOINT_ENTRIES": "5"}
+    assert run(env, "migrate").returncode == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = (tmp_path / "server.log").open("wb")
+    cmd = [sys.executable, "-m", "juvenile_justice.cli", "serve", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    folder = Path(env["JJ_DATA_DIR"]) / "checkpoints"
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        for _ in range(8):  # refused log-ins: each is an entry
+            httpx.post(url + "/api/auth/token", json={"username": "nobody", "password": "wrong-password"})
+        while time.monotonic() < deadline and not list(folder.glob("checkpoint-*.txt")):
+            time.sleep(0.5)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+    assert list(folder.glob("checkpoint-*.txt")), (tmp_path / "server.log").read_text()[-2000:]
+    key = tmp_path / "pub"
+    key.write_text(run(env, "audit", "public-key").stdout)
+    ok = run(env, "audit", "verify", "--checkpoints", str(folder), "--public-key", str(key))
+    assert ok.returncode == 0, ok.stderr

@@ -120,11 +120,17 @@ def read_public_keys(paths: Iterable[Path]) -> dict[str, bytes]:
 
 @dataclass(frozen=True, slots=True)
 class StoredCheckpoint:
-    """A checkpoint file: its path, the size in its name and its text."""
+    """A checkpoint file: its path and the size in its name (read with :meth:`read`)."""
 
     path: Path
     size: int
-    text: str
+
+    def read(self) -> str:
+        """The file's text (a file that cannot be read reads as empty text, which fails verification)."""
+        try:
+            return self.path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
 
 
 def own_checkpoints(log_id: str) -> list[chain.Checkpoint]:
@@ -139,7 +145,7 @@ def own_checkpoints(log_id: str) -> list[chain.Checkpoint]:
     found = []
     for item in stored():
         try:
-            found.append(chain.verify_checkpoint(item.text, keys, log_id))
+            found.append(chain.verify_checkpoint(item.read(), keys, log_id))
         except chain.CheckpointError:
             continue
     return sorted(found, key=lambda c: c.size)
@@ -154,8 +160,7 @@ def stored(directory: Path | None = None) -> list[StoredCheckpoint]:
     for path in folder.iterdir():
         match = _NAME.fullmatch(path.name)
         if match and path.is_file():
-            text = path.read_text(encoding="utf-8", errors="replace")
-            found.append(StoredCheckpoint(path, int(match.group(1)), text))
+            found.append(StoredCheckpoint(path, int(match.group(1))))
     return sorted(found, key=lambda c: c.size)
 
 
@@ -209,15 +214,14 @@ async def issue(*, force: bool = False, at: datetime | None = None) -> Path | No
     settings = get_settings()
     head = await repo.head()
     size = head[0] if head else 0
-    existing = stored()
-    last = existing[-1] if existing else None
+    last = await _newest_own()
     if last is not None and last.size > size:
-        reason = f"the log has {size} entries, fewer than the {last.size} of its checkpoint {last.path.name}"
+        reason = f"the log has {size} entries, fewer than the {last.size} of its last checkpoint"
         raise LogTampered(chain.Verification(False, 0, b"", size + 1, reason))
     if last is not None and last.size == size:
         return None
     if not force and last is not None:
-        age = now_utc().timestamp() - last.path.stat().st_mtime
+        age = (now_utc() - last.issued_at).total_seconds()
         if size - last.size < settings.checkpoint_entries and age < settings.checkpoint_interval_seconds:
             return None
     if not force and last is None and size == 0:
@@ -225,7 +229,7 @@ async def issue(*, force: bool = False, at: datetime | None = None) -> Path | No
     report = await own_checkpoints_report()
     if report is not None and not report.ok:  # never sign over a log that contradicts what was signed before
         raise LogTampered(chain.Verification(False, 0, b"", report.first_bad_seq, "; ".join(report.problems)))
-    if existing and report is None:  # checkpoints, none of them this key's: the new key starts afresh
+    if last is None and stored():  # checkpoints, none of them this key's: the new key starts afresh
         log.warning("checkpoint_key_has_no_earlier_checkpoints", key_id=chain.key_id(signing_key()[1]))
     checkpoint = await current(at)
     private, public = signing_key()
@@ -280,7 +284,7 @@ async def verify_against(
     points: list[chain.Checkpoint] = []
     for item in texts:
         try:
-            points.append(chain.verify_checkpoint(item.text, public_keys, log_id))
+            points.append(chain.verify_checkpoint(item.read(), public_keys, log_id))
         except chain.CheckpointError as exc:
             problems.append(f"{item.path.name}: {exc}")
     result, _, tree_at = await service.scan(tree=True, sizes={p.size for p in points})
@@ -361,6 +365,20 @@ def _anchor_problems(
     return []
 
 
+async def _newest_own() -> chain.Checkpoint | None:
+    """This key's newest checkpoint of this log (files of other keys, other logs and junk are skipped)."""
+    if not _key_path().exists():
+        return None
+    _, public = signing_key(create=False)
+    keys, log_id = {chain.key_id(public): public}, await repo.log_id()
+    for item in reversed(stored()):
+        try:
+            return chain.verify_checkpoint(item.read(), keys, log_id)
+        except chain.CheckpointError:
+            continue
+    return None
+
+
 async def own_checkpoints_report() -> CheckpointReport | None:
     """The log checked against the checkpoints in ``JJ_CHECKPOINT_DIR`` with this service's own public key
     (None when there are none, or no signing key yet)."""
@@ -372,7 +390,7 @@ async def own_checkpoints_report() -> CheckpointReport | None:
     files = []
     for item in stored():  # only this key's own checkpoints: after a key rotation, or with a stray file, the
         try:  # service keeps signing (the auditors' verifier, with every public key, judges the others)
-            chain.verify_checkpoint(item.text, keys, log_id)
+            chain.verify_checkpoint(item.read(), keys, log_id)
         except chain.CheckpointError:
             continue
         files.append(item)

@@ -36,7 +36,6 @@ from juvenile_justice.protection import audit_hashes
 from juvenile_justice.settings import get_settings
 
 CHINA_STANDARD_TIME = timedelta(hours=8)
-FLAGS = ("sealed_read_without_grant", "read_rate", "off_hours")
 SCAN_BATCH = 500
 SCAN_LIMIT = 20_000
 """A flagged-only query examines at most this many entries per page, then answers what it found
