@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c
 
-BENCHES = ("bench_import", "bench_case_list", "bench_crypto", "bench_audit")
+BENCHES = ("bench_import", "bench_case_list", "bench_crypto", "bench_audit", "bench_documents")
 
 
 def _load() -> str:
@@ -110,7 +110,8 @@ def main() -> int:
         for name in args.only or BENCHES:
             extra = ["--profile"] if args.profile and name == "bench_import" else []
             extra += ["--whatif-lean"] if args.whatif_lean and name == "bench_import" else []
-            args_for = [a for a in common if not (name in ("bench_crypto", "bench_audit") and a == "--whatif")]
+            no_whatif = ("bench_crypto", "bench_audit", "bench_documents")
+            args_for = [a for a in common if not (name in no_whatif and a == "--whatif")]
             print(f"\n### {name} {' '.join(common + extra)}", flush=True)
             data, elapsed, rc = _run(name, args_for + extra)
             results[name] = data
@@ -130,6 +131,10 @@ def main() -> int:
         from bench_crypto import report as crypto_report
 
         print(crypto_report(results["bench_crypto"]))
+    if results.get("bench_documents"):
+        from bench_documents import report as documents_report
+
+        print(documents_report(results["bench_documents"]))
     if "bench_audit" in results:
         from bench_audit import report as audit_report
 
