@@ -34,6 +34,7 @@ import structlog
 from juvenile_justice.domain.audit import repository as repo
 from juvenile_justice.domain.audit import service
 from juvenile_justice.lib import audit_chain as chain
+from juvenile_justice.lib import merkle
 from juvenile_justice.lib.clock import now_utc
 from juvenile_justice.lib.crypto import Suite, ed25519_generate, ed25519_public
 from juvenile_justice.settings import get_settings
@@ -181,19 +182,6 @@ def _write_once(folder: Path, size: int, text: str) -> Path | None:
 # ------------------------------------------------------------------------------------ issuing
 
 
-async def current(at: datetime | None = None) -> chain.Checkpoint:
-    """The checkpoint of the log as it is now (head hash and Merkle root of every entry).
-
-    Raises:
-        LogTampered: the log does not verify (a checkpoint is never signed over it).
-    """
-    result, state, _ = await service.scan(tree=True)
-    if not result.ok:
-        raise LogTampered(result)
-    suite = Suite(get_settings().crypto_suite)
-    return chain.Checkpoint(await repo.log_id(), state.size, state.root(), result.head, at or now_utc(), suite)
-
-
 class LogTampered(RuntimeError):
     """The log failed verification: no checkpoint is signed."""
 
@@ -226,12 +214,18 @@ async def issue(*, force: bool = False, at: datetime | None = None) -> Path | No
             return None
     if not force and last is None and size == 0:
         return None
-    report = await own_checkpoints_report()
-    if report is not None and not report.ok:  # never sign over a log that contradicts what was signed before
+    log_id = await repo.log_id()
+    # Only this key's checkpoints: after a key rotation, or with a stray file, the writer keeps signing.
+    own = own_checkpoints(log_id) if _key_path().exists() else []
+    report, result, state = await _check(own, [], now_utc())  # one walk: checked, then signed
+    if not result.ok:  # never sign over a log that does not verify ...
+        raise LogTampered(result)
+    if own and not report.ok:  # ... or that contradicts what this key signed before
         raise LogTampered(chain.Verification(False, 0, b"", report.first_bad_seq, "; ".join(report.problems)))
     if last is None and stored():  # checkpoints, none of them this key's: the new key starts afresh
         log.warning("checkpoint_key_has_no_earlier_checkpoints", key_id=chain.key_id(signing_key()[1]))
-    checkpoint = await current(at)
+    suite = Suite(get_settings().crypto_suite)
+    checkpoint = chain.Checkpoint(log_id, state.size, state.root(), result.head, at or now_utc(), suite)
     private, public = signing_key()
     text = chain.sign_checkpoint(checkpoint, private, public)
     path = _write_once(settings.checkpoint_dir, checkpoint.size, text)
@@ -287,7 +281,16 @@ async def verify_against(
             points.append(chain.verify_checkpoint(item.read(), public_keys, log_id))
         except chain.CheckpointError as exc:
             problems.append(f"{item.path.name}: {exc}")
-    result, _, tree_at = await service.scan(tree=True, sizes={p.size for p in points})
+    report, _, _ = await _check(points, problems, now or now_utc())
+    return report
+
+
+async def _check(
+    points: list[chain.Checkpoint], problems: list[str], now: datetime
+) -> tuple[CheckpointReport, chain.Verification, merkle.CompactRange]:
+    """One walk of the log: the report against ``points`` (``problems`` found so far are kept), the chain's
+    verification, and the Merkle tree of every entry (what a new checkpoint signs)."""
+    result, tree, tree_at = await service.scan(tree=True, sizes={p.size for p in points})
     first_bad = result.first_bad_seq
     if not result.ok:
         problems.append(f"chain: entry {result.first_bad_seq}: {result.reason}")
@@ -298,7 +301,7 @@ async def verify_against(
     problems += _order_problems(points)
     if anchor is not None:
         prune_seq = await repo.prune_entry_seq(anchor[0])
-        problems += _anchor_problems(anchor[0], prune_seq, points, tree_at, now or now_utc())
+        problems += _anchor_problems(anchor[0], prune_seq, points, tree_at, now)
     for point in sorted(points, key=lambda p: p.size):
         if point.size < start - 1:
             continue  # pruned: covered by the anchor's own checkpoint
@@ -319,7 +322,7 @@ async def verify_against(
         checked += 1
     if points and not checked and not problems:
         problems.append("no checkpoint could be compared with the log")
-    return CheckpointReport(not problems, checked, problems, first_bad)
+    return CheckpointReport(not problems, checked, problems, first_bad), result, tree
 
 
 def _order_problems(points: list[chain.Checkpoint]) -> list[str]:
@@ -377,21 +380,3 @@ async def _newest_own() -> chain.Checkpoint | None:
         except chain.CheckpointError:
             continue
     return None
-
-
-async def own_checkpoints_report() -> CheckpointReport | None:
-    """The log checked against the checkpoints in ``JJ_CHECKPOINT_DIR`` with this service's own public key
-    (None when there are none, or no signing key yet)."""
-    if not _key_path().exists():
-        return None
-    _, public = signing_key(create=False)
-    keys = {chain.key_id(public): public}
-    log_id = await repo.log_id()
-    files = []
-    for item in stored():  # only this key's own checkpoints: after a key rotation, or with a stray file, the
-        try:  # service keeps signing (the auditors' verifier, with every public key, judges the others)
-            chain.verify_checkpoint(item.read(), keys, log_id)
-        except chain.CheckpointError:
-            continue
-        files.append(item)
-    return await verify_against(files, keys) if files else None

@@ -81,6 +81,20 @@ async def access_log_filters(
     )
 
 
+def csv_download(chunks: AsyncIterator[str]) -> Stream:
+    """The access-log CSV as a download: UTF-8 with a byte-order mark (spreadsheets then read it as UTF-8),
+    named by the time of the export. Used by the API and the auditors' page."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield "\ufeff".encode()
+        async for chunk in chunks:
+            yield chunk.encode("utf-8")
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    headers = {"Content-Disposition": f'attachment; filename="access-log-{stamp}.csv"'}
+    return Stream(body(), media_type="text/csv", headers=headers)
+
+
 class AuditController(Controller):
     """``/api/audit``: the access log, its verification and CSV export (auditors)."""
 
@@ -123,17 +137,7 @@ class AuditController(Controller):
         Cells that a spreadsheet would run as formulas are prefixed with ``'``. The export is logged."""
         chunks = await queries.export_csv(principal(request), filters)
 
-        async def body() -> AsyncIterator[bytes]:
-            yield "\ufeff".encode()  # spreadsheets read the file as UTF-8
-            async for chunk in chunks:
-                yield chunk.encode("utf-8")
-
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        return Stream(
-            body(),
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="access-log-{stamp}.csv"'},
-        )
+        return csv_download(chunks)
 
     @get("/verify", operation_id="VerifyAccessLog", responses=R_READ)
     async def verify(self, request: Req) -> s.VerifyOut:

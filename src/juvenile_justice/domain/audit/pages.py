@@ -7,8 +7,6 @@ typed into the hash search travels in a POST body, never in a URL.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +16,7 @@ from litestar.response import Stream, Template
 
 from juvenile_justice.domain.accounts import repository as accounts
 from juvenile_justice.domain.audit import queries
+from juvenile_justice.domain.audit.controllers import csv_download
 from juvenile_justice.lib.errors import ValidationFailed
 from juvenile_justice.lib.forms import errors_by_field
 from juvenile_justice.lib.http import principal, requires_roles
@@ -220,17 +219,7 @@ class AuditPages(Controller):
                 errors=errors_by_field(exc.errors), query="", cursor=None,
             )  # fmt: skip
 
-        async def body() -> AsyncIterator[bytes]:
-            yield "\ufeff".encode()
-            async for chunk in chunks:
-                yield chunk.encode("utf-8")
-
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        return Stream(
-            body(),
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="access-log-{stamp}.csv"'},
-        )
+        return csv_download(chunks)
 
     @get("/audit/hash")
     async def hash_form(self, request: Req) -> Template:

@@ -446,29 +446,44 @@ LOOKUP_LIMIT = 500
 """At most this many persons are returned by one ID-number lookup."""
 
 
-async def persons_by_id_number(unit_id: int, id_number: str) -> list[tuple[PersonRecord, str]]:
-    """Persons with this (normalised) ID number in the cases of one unit, with their case numbers.
+async def _rows_with_id_number(unit_ids: list[int], id_number: str) -> list[dict[str, Any]]:
+    """Person rows (with the case number) whose ID number is this (normalised) one, in the cases of
+    ``unit_ids``, at most ``LOOKUP_LIMIT``.
 
-    The blind index narrows the unit's persons to a few candidates (16 bits: about R / 65,536 of R
-    rows share an index value); each candidate's ID number is opened and compared in constant time,
-    and only the persons that match are opened in full.
+    The blind index narrows the units' persons to a few candidates (16 bits: about R / 65,536 of R
+    rows share an index value); only each candidate's ID number is opened, and compared in constant time.
     """
     indexes = pf.id_number_indexes(id_number)
     marks = ", ".join("{}" for _ in indexes)
+    units = ", ".join("{}" for _ in unit_ids)
     rows = await db.fetch(
         "SELECT p.*, c.case_number FROM person p JOIN case_file c ON c.id = p.case_file "
-        f"WHERE p.id_number_index IN ({marks}) AND c.unit = {{}} ORDER BY p.id",
+        f"WHERE p.id_number_index IN ({marks}) AND c.unit IN ({units}) ORDER BY p.id",
         *indexes,
-        unit_id,
+        *unit_ids,
     )
-    hits: list[tuple[PersonRecord, str]] = []
+    hits: list[dict[str, Any]] = []
     for r in rows:
         cell = pf.case_row(r["case_file"], r["id"])
         if pf.same_id_number(pf.open_required("person", "id_number", cell, r["id_number"]), id_number):
-            hits.append((_person(r), r["case_number"]))
+            hits.append(r)
             if len(hits) == LOOKUP_LIMIT:
                 break
     return hits
+
+
+async def persons_by_id_number(unit_id: int, id_number: str) -> list[tuple[PersonRecord, str]]:
+    """Persons with this (normalised) ID number in the cases of one unit, with their case numbers; only
+    the persons that match are opened in full."""
+    return [(_person(r), r["case_number"]) for r in await _rows_with_id_number([unit_id], id_number)]
+
+
+async def person_and_case_ids_by_id_number(unit_ids: list[int], id_number: str) -> list[tuple[int, int]]:
+    """(person id, case id) of the persons with this ID number in the cases of ``unit_ids``, one query for
+    all the units, opening nothing but the candidates' ID numbers (the auditors' search)."""
+    if not unit_ids:
+        return []
+    return [(int(r["id"]), int(r["case_file"])) for r in await _rows_with_id_number(unit_ids, id_number)]
 
 
 def _sealed_step(step_id: int, values: dict[str, Any]) -> dict[str, Any]:

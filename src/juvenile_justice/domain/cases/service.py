@@ -40,9 +40,8 @@ async def _records_of_id_number(id_number: str, units: list[int]) -> list[str]:
     except InvalidResidentId as exc:
         raise ValidationFailed.one("value", str(exc)) from None
     targets: list[str] = []
-    for unit in units:
-        for person, _ in await repo.persons_by_id_number(unit, number):
-            targets += [f"person:{person.id}", f"case:{person.case_id}"]
+    for person_id, case_id in await repo.person_and_case_ids_by_id_number(units, number):
+        targets += [f"person:{person_id}", f"case:{case_id}"]
     return list(dict.fromkeys(targets))
 
 
