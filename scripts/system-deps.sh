@@ -4,7 +4,7 @@
 # are present.
 #
 #   scripts/system-deps.sh --runtime   what serving needs (Pango for WeasyPrint, CJK fonts)
-#   scripts/system-deps.sh --test      everything (default): + poppler-utils, chromium
+#   scripts/system-deps.sh --test      everything (default): + poppler-utils, chromium, zbar-tools (QR codes)
 #   scripts/system-deps.sh --list      print the package names for the chosen mode and exit
 #   --check-only                       never install, only report (exit 1 if missing)
 #
@@ -13,7 +13,7 @@
 set -euo pipefail
 
 RUNTIME_PKGS=(libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk)
-TEST_PKGS=(poppler-utils chromium)
+TEST_PKGS=(poppler-utils chromium zbar-tools)
 
 mode=test
 install=1

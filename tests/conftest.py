@@ -24,6 +24,7 @@ if _PG_URL:
 else:
     os.environ.pop("JJ_DATABASE_URL", None)
 os.environ["PICCOLO_CONF"] = "juvenile_justice.db_conf"
+os.environ["JJ_VERIFY_PER_MINUTE"] = "100000"  # the shared app is not throttled; test_documents checks the limit
 
 import httpx  # noqa: E402
 import structlog  # noqa: E402
@@ -61,6 +62,9 @@ async def database() -> AsyncIterator[None]:
     await ensure_keyring()
     await db.migrate()
     yield
+    from juvenile_justice.domain.documents.service import RENDERER
+
+    RENDERER.close()  # the app's lifespan does this when serving; in-process tests have no lifespan
     await db.stop()
 
 

@@ -34,7 +34,13 @@ from litestar.routes import HTTPRoute
 
 from helpers import OTHER_PROCURATORATE, PASSWORD, make_user, resident_id
 from juvenile_justice import db
+from juvenile_justice.domain.accounts import repository as accounts_repo
 from juvenile_justice.domain.accounts import service as accounts
+from juvenile_justice.domain.cases.summary import summary_content
+from juvenile_justice.domain.documents import repository as documents_repo
+from juvenile_justice.domain.documents import service as documents
+from juvenile_justice.domain.documents.case_documents import CASE_SUMMARY
+from juvenile_justice.lib.clock import today_china
 
 ALLOWED, REFUSED, NOT_FOUND = "ALLOWED", "REFUSED", "NOT_FOUND"
 ROLES = ("prosecutor", "judge", "aid_officer", "auditor", "admin")
@@ -77,9 +83,15 @@ class World:
     person_id: int
     seq: int
     """An access-log entry about the case (the suspect's creation), in the auditors' unit."""
+    document_id: int
+    """A case summary of the case (issued, not rendered: a read renders it)."""
+    code: str
+    """Its verification code."""
 
     def path(self, template: str) -> str:
-        return template.format(case_id=self.case_id, person_id=self.person_id, seq=self.seq)
+        return template.format(
+            case_id=self.case_id, person_id=self.person_id, seq=self.seq, document_id=self.document_id, code=self.code
+        )
 
 
 def username_of(who: str) -> str:
@@ -106,7 +118,16 @@ async def world(client: httpx.AsyncClient) -> World:
         "SELECT MAX(seq) AS seq FROM access_log WHERE action = 'person.create' AND target = {}", f"person:{person_id}"
     )
     assert entry is not None and entry["seq"] is not None
-    return World(client=client, case_id=case_id, person_id=person_id, seq=int(entry["seq"]))
+    pro = await accounts_repo.principal_for_user((await accounts_repo.user_by_username("pro1")).id)  # type: ignore[union-attr]
+    assert pro is not None
+    _, content = await summary_content(pro, case_id)
+    document_id = await documents.issue(pro, CASE_SUMMARY, content, case_id=case_id)
+    doc = await documents_repo.document_by_id(document_id)
+    assert doc is not None
+    return World(
+        client=client, case_id=case_id, person_id=person_id, seq=int(entry["seq"]), document_id=document_id,
+        code=doc.verification_code,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -177,6 +198,19 @@ async def audit_term(w: World, who: str) -> dict[str, Any]:
     return {"kind": "id_number", "value": SUSPECT_ID_NUMBER}
 
 
+async def document_kind(w: World, who: str) -> dict[str, Any]:
+    return {"kind": "case_summary"}
+
+
+async def reissue_reason(w: World, who: str) -> dict[str, Any]:
+    return {"reason": "更正笔误"}
+
+
+async def report_period(w: World, who: str) -> dict[str, Any]:
+    today = today_china().isoformat()
+    return {"from": today, "to": today}
+
+
 # ---------------------------------------------------------------------------------------------------
 # The expectation table
 # ---------------------------------------------------------------------------------------------------
@@ -228,6 +262,15 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/audit/access-log/export"):         row(R, R, R, A, R, R),
     ("GET", "/api/audit/verify"):                    row(R, R, R, A, R, R),
     ("POST", "/api/audit/hash"):                     row(R, R, R, A, R, R, body=audit_term),
+    ("POST", "/api/audit/reports"):                  row(R, R, R, A, R, R, body=report_period),
+    ("GET", "/api/audit/reports"):                   row(R, R, R, A, R, R),
+    # --- documents ----------------------------------------------------------------------------
+    ("POST", "/api/cases/{case_id}/documents"):      row(A, R, R, R, R, R, body=document_kind),
+    ("GET", "/api/cases/{case_id}/documents"):       row(A, R, A, R, R, R),
+    ("GET", "/api/documents/{document_id}"):         row(A, R, A, N, R, R),
+    ("GET", "/api/documents/{document_id}/pdf"):     row(A, R, R, N, R, R),
+    ("POST", "/api/documents/{document_id}/reissue"): row(A, R, R, N, R, R, body=reissue_reason),
+    ("GET", "/api/verify/{code}"):                   row(A, A, A, A, A, A),
     # --- pages --------------------------------------------------------------------------------
     ("GET", "/"):                                    row(A, A, A, A, A, R),
     ("GET", "/account"):                             row(A, A, A, A, A, R),
@@ -250,6 +293,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/audit/export"):                        row(R, R, R, A, R, R),
     ("GET", "/audit/hash"):                          row(R, R, R, A, R, R),
     ("POST", "/audit/hash"):                         row(R, R, R, A, R, R, body=audit_term),
+    ("GET", "/audit/reports"):                       row(R, R, R, A, R, R),
+    ("POST", "/audit/reports"):                      row(R, R, R, A, R, R, body=report_period),
+    ("POST", "/cases/{case_id}/documents"):          row(A, R, R, R, R, R, body=document_kind),
+    ("GET", "/documents/{document_id}/pdf"):         row(A, R, R, N, R, R),
+    ("POST", "/documents/{document_id}/reissue"):    row(A, R, R, N, R, R, body=reissue_reason),
+    ("GET", "/verify"):                              row(A, A, A, A, A, A),
+    ("GET", "/verify/{code}"):                       row(A, A, A, A, A, A),
 }
 # fmt: on
 
@@ -396,6 +446,7 @@ async def _assert_refusal_logged(before: int, username: str, r: httpx.Response) 
         ("case", r"/cases/(\d+)"),
         ("person", r"/persons/(\d+)"),
         ("access_log", r"/access-log/(\d+)"),
+        ("document", r"/documents/(\d+)"),
     ):
         if match := re.search(pattern, path):
             expected = {f"{kind}:{match.group(1)}"}
@@ -408,7 +459,7 @@ async def _assert_refusal_logged(before: int, username: str, r: httpx.Response) 
 OBJECT_ROUTES = [
     pytest.param(method, template, id=f"{method} {template}")
     for (method, template) in MATRIX
-    if "{case_id}" in template or "{person_id}" in template
+    if "{case_id}" in template or "{person_id}" in template or "{document_id}" in template
 ]
 
 

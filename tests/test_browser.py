@@ -520,6 +520,70 @@ def auditor_pages_are_refused_to_prosecutors(page: Page, seed: Seed) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("403 · 无权访问")
 
 
+def prosecutor_issues_and_verifies_a_case_summary(page: Page, seed: Seed) -> None:
+    """Issue a case summary from the case page, open its PDF, check its code on the public page (logged
+    out), reissue it; the old code then reads as not valid."""
+    theft = seed.theft
+    log_in(page, "pro1")
+    page.goto(f"/cases/{theft['id']}")
+    expect(page).to_have_title(theft["case_number"])
+    page.get_by_role("button", name="出具案件摘要").click()
+    expect(page.locator("#notice")).to_have_text("文书已出具。")
+    rows = page.locator("#document-list tbody tr")
+    year = today_china().year
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(f"任检未摘〔{year}〕1号")
+    expect(rows.first).to_contain_text("有效")
+    code = rows.first.locator("td.mono").inner_text().strip()
+    href = rows.first.locator("a.pdf-link").get_attribute("href")
+    assert href is not None
+    pdf = page.request.get(href)
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body()[:5] == b"%PDF-"
+    shot(page, "case_documents")
+
+    rows.first.get_by_placeholder("重新出具理由").fill("补充办案经过")
+    rows.first.get_by_role("button", name="重新出具").click()
+    expect(page.locator("#notice")).to_have_text("文书已重新出具，原文书作废。")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text(f"任检未摘〔{year}〕2号")
+    expect(rows.nth(1)).to_contain_text("已重新出具")
+    new_code = rows.first.locator("td.mono").inner_text().strip()
+
+    page.context.clear_cookies()  # the public check needs no log-in
+    page.goto("/verify")
+    page.get_by_label("验证码").fill(new_code.lower())
+    page.get_by_role("button", name="核验").click()
+    expect(page.locator("#verify-result")).to_contain_text(f"有效：本文书由{PROSECUTORATE}于{year}年")
+    expect(page.locator("body")).not_to_contain_text(SUSPECT_NAME)
+    shot(page, "verify_valid")
+    page.goto(f"/verify/{code}")
+    expect(page.locator("#verify-result")).to_contain_text("无效")
+
+
+def auditor_issues_a_report(page: Page, seed: Seed) -> None:
+    """The auditor issues a signed access-log report for today and opens its PDF; a bad period is refused
+    next to its field."""
+    log_in(page, "aud1")
+    page.get_by_role("link", name="审计报告").click()
+    expect(page.get_by_role("heading", name="访问日志审计报告")).to_be_visible()
+    page.get_by_label("自").fill("2026-13-01")
+    page.get_by_role("button", name="出具报告").click()
+    expect(page.locator("#report-errors")).to_contain_text("from")
+    today = today_china().isoformat()
+    page.get_by_label("自").fill(today)
+    page.get_by_label("至").fill(today)
+    page.get_by_role("button", name="出具报告").click()
+    expect(page.locator("#notice")).to_have_text("报告已出具。")
+    row = page.locator("#reports tbody tr").first
+    expect(row).to_contain_text(f"任检未审计〔{today_china().year}〕1号")
+    expect(row).to_contain_text("有效")
+    href = row.locator("a.pdf-link").get_attribute("href")
+    assert href is not None
+    pdf = page.request.get(href)
+    assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"
+    shot(page, "audit_reports")
+
+
 # The tests: pytest (and pytest-asyncio's seed fixture) on the main thread, the browser on its own.
 
 
@@ -557,3 +621,11 @@ def test_auditor_reviews_the_access_log(browse: Browse, audited: Audited) -> Non
 
 def test_auditor_pages_are_refused_to_prosecutors(browse: Browse, seed: Seed) -> None:
     browse(auditor_pages_are_refused_to_prosecutors, seed)
+
+
+def test_prosecutor_issues_and_verifies_a_case_summary(browse: Browse, seed: Seed) -> None:
+    browse(prosecutor_issues_and_verifies_a_case_summary, seed)
+
+
+def test_auditor_issues_a_report(browse: Browse, seed: Seed) -> None:
+    browse(auditor_issues_a_report, seed)

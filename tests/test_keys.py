@@ -67,16 +67,13 @@ async def _stored() -> dict[tuple[str, str, int], str]:
 
 async def _plaintext_hashes() -> dict[tuple[str, str, int], str]:
     """SHA-256 of every sealed cell's plaintext (E7: compared before and after a rewrap)."""
-    cases = {
-        (spec.table, int(r["id"])): int(r["case_file"])
-        for spec in PROTECTED_TABLES
-        for r in await db.fetch(f"SELECT id, case_file FROM {spec.table}")
-    }
     hashes = {}
-    for (table, col, row_id), value in (await _stored()).items():
-        if not col.startswith("id_number_") or table != "person":
-            plain = pf.open_required(table, col, pf.case_row(cases[(table, row_id)], row_id), value)
-            hashes[(table, col, row_id)] = hashlib.sha256(plain.encode()).hexdigest()
+    for spec in PROTECTED_TABLES:
+        for row in await db.fetch(f"SELECT id, {', '.join(spec.read)} FROM {spec.table}"):
+            for col in spec.sealed:
+                if row[col] is not None:
+                    plain = pf.open_required(spec.table, col, spec.binding(row), row[col])
+                    hashes[(spec.table, col, int(row["id"]))] = hashlib.sha256(plain.encode()).hexdigest()
     return hashes
 
 

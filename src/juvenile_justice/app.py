@@ -13,6 +13,7 @@ import structlog
 from litestar import Litestar, MediaType, get
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -29,7 +30,16 @@ from juvenile_justice.domain.audit.controllers import AuditController
 from juvenile_justice.domain.audit.pages import AuditPages
 from juvenile_justice.domain.cases.controllers import CaseController, PersonController
 from juvenile_justice.domain.cases.pages import CasePages
+from juvenile_justice.domain.documents import service as documents
+from juvenile_justice.domain.documents.controllers import (
+    AuditReportController,
+    CaseDocumentController,
+    DocumentController,
+    VerifyController,
+)
+from juvenile_justice.domain.documents.pages import AuditReportPages, DocumentPages, VerifyPages
 from juvenile_justice.domain.keys.service import check_keyring_matches_database
+from juvenile_justice.lib import request_context
 from juvenile_justice.lib.asgi import RefuseNulPathMiddleware, add_security_headers
 from juvenile_justice.lib.http import EXCEPTION_HANDLERS, PUBLIC_PATHS, REFUSAL_HOOKS
 from juvenile_justice.lib.logging import configure_logging
@@ -68,7 +78,18 @@ async def lifespan(_: Litestar) -> AsyncIterator[None]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        documents.RENDERER.close()
         await db.stop()
+
+
+def _is_verification(request: Any) -> bool:
+    """The public verification routes, the only ones rate limited per client (JJ_VERIFY_PER_MINUTE)."""
+    return str(request.url.path).startswith(("/verify", "/api/verify/"))
+
+
+def _client(request: Any) -> str:
+    """The client a rate limit counts: the address the access log records (trusted proxies resolved)."""
+    return request_context.client_address.get() or (request.client.host if request.client else "unknown")
 
 
 def china_time(stamp: str) -> str:
@@ -110,6 +131,11 @@ def create_app() -> Litestar:
         cookie_httponly=True,
         exclude=["/api/", "/schema"],
     )
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.verify_per_minute),
+        check_throttle_handler=_is_verification,
+        identifier_for_request=_client,
+    )
     templates = TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=_template_filters)
     handlers: list[Any] = [
         health,
@@ -118,9 +144,16 @@ def create_app() -> Litestar:
         CaseController,
         PersonController,
         AuditController,
+        CaseDocumentController,
+        DocumentController,
+        VerifyController,
+        AuditReportController,
         AccountPages,
         CasePages,
         AuditPages,
+        DocumentPages,
+        AuditReportPages,
+        VerifyPages,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
     ]
     return Litestar(
@@ -130,6 +163,7 @@ def create_app() -> Litestar:
         middleware=[
             RequestContextMiddleware,
             RefuseNulPathMiddleware,
+            rate_limit.middleware,
             DefineMiddleware(TokenAuthenticationMiddleware, exclude=PUBLIC_PATHS),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

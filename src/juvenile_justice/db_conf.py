@@ -21,6 +21,7 @@ APPS = [
     "juvenile_justice.domain.cases.piccolo_app",
     "juvenile_justice.domain.calendar.piccolo_app",
     "juvenile_justice.domain.audit.piccolo_app",
+    "juvenile_justice.domain.documents.piccolo_app",
 ]
 
 

@@ -44,6 +44,10 @@ class Settings:
             or on a non-working day, are flagged.
         app_db_role: ``JJ_APP_DB_ROLE``: the PostgreSQL role the service connects as; ``migrate`` grants it
             what it needs and no more (it cannot alter the access log, security.md A11).
+        public_url: ``JJ_PUBLIC_URL`` (default ``http://127.0.0.1:8000``): the address the public reaches the
+            service at; printed on every document, with its verification code, and encoded in its QR code.
+        verify_per_minute: ``JJ_VERIFY_PER_MINUTE`` (default 30): verification-code checks answered per client
+            address and minute (``/verify``, ``/api/verify``), in each worker process; more answer 429.
     """
 
     data_dir: Path
@@ -62,6 +66,8 @@ class Settings:
     reads_per_minute_flag: int = 30
     working_hours: tuple[int, int] = (8 * 60, 18 * 60)
     app_db_role: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    verify_per_minute: int = 30
 
     @property
     def is_postgres(self) -> bool:
@@ -156,7 +162,20 @@ def get_settings() -> Settings:
         reads_per_minute_flag=_positive_int("JJ_AUDIT_READS_PER_MINUTE", 30),
         working_hours=_working_hours(os.environ.get("JJ_WORKING_HOURS", "08:00-18:00")),
         app_db_role=_app_db_role(os.environ.get("JJ_APP_DB_ROLE", "")),
+        public_url=_public_url(os.environ.get("JJ_PUBLIC_URL", "http://127.0.0.1:8000")),
+        verify_per_minute=_positive_int("JJ_VERIFY_PER_MINUTE", 30),
     )
+
+
+def _public_url(text: str) -> str:
+    """``JJ_PUBLIC_URL`` without a trailing slash; http(s) with a host and no query or fragment."""
+    from urllib.parse import urlsplit
+
+    url = text.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError("JJ_PUBLIC_URL must be an http(s) address such as https://jj.example.gov.cn")
+    return url
 
 
 def _trusted_proxies(text: str) -> str:

@@ -6,12 +6,12 @@ PDFs are read back with poppler (pdftotext, pdffonts, pdfdetach, pdfimages), as 
 from __future__ import annotations
 
 import re
-import subprocess
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from helpers import poppler, squeeze
 from juvenile_justice.lib import pdf
 
 OFFICIAL = {
@@ -32,17 +32,6 @@ HOSTILE = [
     "<script>document.write('x')</script>",
     '"><iframe src="file:///etc/passwd"></iframe>',
 ]
-
-
-def poppler(tool: str, data: bytes, tmp_path: Path, *args: str) -> str:
-    path = tmp_path / "doc.pdf"
-    path.write_bytes(data)
-    return subprocess.run([tool, *args, str(path), *(["-"] if tool == "pdftotext" else [])], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
-
-
-def squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
 
 @pytest.mark.parametrize(

@@ -77,6 +77,7 @@ PUBLIC_PATHS = [
     r"^/login$",
     r"^/static/",
     r"^/verify/",
+    r"^/verify$",
     r"^/health$",
     r"^/favicon.ico$",
 ]

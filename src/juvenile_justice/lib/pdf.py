@@ -48,10 +48,12 @@ class RenderError(RuntimeError):
 
 @dataclass
 class FetchLog:
-    """What the renderer asked for: ``allowed`` asset files, ``refused`` everything else."""
+    """What the renderer asked for: ``allowed`` asset files, ``refused`` everything else; and how many
+    ``pages`` the document has."""
 
     allowed: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    pages: int = 0
 
 
 def asset_path(url: str) -> Path | None:
@@ -117,8 +119,11 @@ def _environment() -> jinja2.Environment:
 _DIGITS = "〇一二三四五六七八九"
 
 
-def chinese_date(value: date) -> str:
-    """The date as official documents write it: 2021-03-15 → 二〇二一年三月十五日 (GB/T 9704-2012 7.3.5.3)."""
+def chinese_date(value: date | str) -> str:
+    """The date as official documents write it: 2021-03-15 → 二〇二一年三月十五日 (GB/T 9704-2012 7.3.5.3).
+    Takes a date or its ``YYYY-MM-DD`` text (document content is stored as JSON)."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
 
     def number(n: int) -> str:
         if n < 10:
@@ -151,7 +156,8 @@ def html_to_pdf(html: str) -> tuple[bytes, FetchLog]:
 
     log = FetchLog()
     fetcher = _fetcher_class()(log)
-    document = HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=fetcher)
+    document = HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=fetcher).render()
+    log.pages = len(document.pages)
     pdf = document.write_pdf(attachments=[], pdf_tags=False)
     assert isinstance(pdf, bytes)
     return pdf, log

@@ -370,13 +370,20 @@ def _anchor_problems(
 
 async def _newest_own() -> chain.Checkpoint | None:
     """This key's newest checkpoint of this log (files of other keys, other logs and junk are skipped)."""
+    found = await newest_own_signed()
+    return found[0] if found else None
+
+
+async def newest_own_signed() -> tuple[chain.Checkpoint, str] | None:
+    """This key's newest checkpoint of this log and its signed text (as in its file), or None."""
     if not _key_path().exists():
         return None
     _, public = signing_key(create=False)
     keys, log_id = {chain.key_id(public): public}, await repo.log_id()
     for item in reversed(stored()):
+        text = item.read()
         try:
-            return chain.verify_checkpoint(item.read(), keys, log_id)
+            return chain.verify_checkpoint(text, keys, log_id), text
         except chain.CheckpointError:
             continue
     return None

@@ -64,6 +64,9 @@ ACTIONS = {
     "keys.rotate": "轮换密钥",
     "keys.rewrap": "重新加密",
     "keys.retire": "停用密钥",
+    "document.issue": "出具文书",
+    "document.store": "文书存档（哈希）",
+    "document.read": "查看文书",
 }
 ACTIONS["route."] = "被拒绝的访问（全部）"
 ROLES = {

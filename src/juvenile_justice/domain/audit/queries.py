@@ -351,6 +351,31 @@ async def detail(p: Principal, seq: int) -> tuple[Entry, bool]:
     return _entry(row, flags, await _unit_names()), service.entry_hash_matches(row)
 
 
+async def matching(p: Principal, f: Filters, batch: int = SCAN_BATCH) -> AsyncIterator[list[Entry]]:
+    """Every entry matching ``f`` that auditor ``p`` may see, newest first, in batches (flags set; with
+    ``f.flagged`` only flagged ones). Nothing is logged here: the caller logs what it does with them.
+
+    Raises:
+        ValidationFailed: a malformed filter, or a unit not among the auditor's (422 naming the field).
+    """
+    _validate(f)
+    units, top = await _scope(p)
+    _check_unit(f, units)
+    where, args = _conditions(f, units, top)
+    names = await _unit_names()
+
+    async def batches() -> AsyncIterator[list[Entry]]:
+        before: int | None = None
+        while rows := await repo.search(where, args, before_seq=before, limit=batch):
+            flags = await _flag(rows)
+            yield [_entry(r, fl, names) for r, fl in zip(rows, flags, strict=True) if fl or not f.flagged]
+            before = int(rows[-1]["seq"])
+            if len(rows) < batch:
+                return
+
+    return batches()
+
+
 async def export_csv(p: Principal, f: Filters) -> AsyncIterator[str]:
     """The entries matching ``f`` as CSV text chunks (header first; cells that a spreadsheet would
     run as a formula are prefixed with ``'``). The export is itself logged.

@@ -13,7 +13,10 @@ from litestar.response import Redirect, Template
 
 from juvenile_justice.domain.cases import schemas as s
 from juvenile_justice.domain.cases import service
+from juvenile_justice.domain.cases.labels import CASE_TYPES, DECISION_KINDS, PERSON_ROLES, SENTENCE_KINDS
 from juvenile_justice.domain.cases.rules import WORKFLOW_ONLY_KINDS
+from juvenile_justice.domain.documents import case_documents
+from juvenile_justice.domain.documents.service import KINDS as document_kinds
 from juvenile_justice.lib.clock import today_china
 from juvenile_justice.lib.errors import Conflict, FieldError, ValidationFailed
 from juvenile_justice.lib.forms import convert, errors_by_field
@@ -22,36 +25,6 @@ from juvenile_justice.lib.http import principal, requires_roles
 Req = Request[Any, Any, Any]
 Form = URLEncodedBody[dict[str, str]]
 
-CASE_TYPES = {"juvenile_suspect": "未成年人涉嫌犯罪", "juvenile_victim": "侵害未成年人犯罪"}
-PERSON_ROLES = {
-    "suspect": "犯罪嫌疑人",
-    "victim": "被害人",
-    "guardian": "监护人",
-    "legal_representative": "法定代理人",
-    "appropriate_adult": "合适成年人",
-    "relative": "近亲属",
-    "witness": "证人",
-}
-DECISION_KINDS = {
-    "arrest_approved": "批准逮捕",
-    "arrest_not_approved": "不批准逮捕",
-    "prosecuted": "提起公诉",
-    "non_prosecution_relative": "相对不起诉",
-    "non_prosecution_absolute": "法定不起诉",
-    "non_prosecution_after_probation": "考验期满不起诉",
-    "conditional_non_prosecution": "附条件不起诉",
-    "judgment": "判决",
-    "acquittal": "无罪判决",
-}
-SENTENCE_KINDS = {
-    "fixed_term": "有期徒刑",
-    "criminal_detention": "拘役",
-    "public_surveillance": "管制",
-    "fine_only": "单处罚金",
-    "exemption": "免予刑事处罚",
-    "life": "无期徒刑",
-    "death": "死刑",
-}
 LABELS = {
     "case_types": CASE_TYPES,
     "person_roles": PERSON_ROLES,
@@ -64,6 +37,10 @@ SAVED_NOTICES = {
     "person": "涉案人员已添加。",
     "step": "办案步骤已添加。",
     "decision": "决定已记录。",
+    "document": "文书已出具。",
+    "reissued": "文书已重新出具，原文书作废。",
+    "reissued_already": "该文书已重新出具过，请对新文书操作。",
+    "reissue_reason": "请填写重新出具的理由（2至200字）。",
 }
 """Notices shown on the case page after a form saved (``?saved=``); anything else shows nothing."""
 
@@ -146,6 +123,7 @@ class CasePages(Controller):
         decisions = await service.list_decisions(p, case_id)
         names = {x.id: x.display_name for x in persons.items}
         can_edit = p.role == "prosecutor" and (p.username == case.case_prosecutor or p.username in case.assigned)
+        documents = await case_documents.documents_of_case(p, case_id)
         return _page(
             "case_detail",
             request,
@@ -155,6 +133,8 @@ class CasePages(Controller):
             decisions=decisions.items,
             names=names,
             can_edit=can_edit,
+            documents=documents,
+            document_titles={k: v.title for k, v in document_kinds.items()},
             notice=SAVED_NOTICES.get(saved or ""),
         )
 

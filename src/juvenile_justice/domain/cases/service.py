@@ -72,6 +72,25 @@ async def _writable_case(p: Principal, case_id: int) -> repo.CaseRecord:
     return case
 
 
+async def readable_case(p: Principal, case_id: int) -> repo.CaseRecord:
+    """The case, when ``p`` may read it (its unit's prosecutors and aid officers).
+
+    Raises:
+        NotFound: no such case, another unit's case, or a role that reads no cases (404).
+    """
+    return await _readable_case(p, case_id)
+
+
+async def writable_case(p: Principal, case_id: int) -> repo.CaseRecord:
+    """The case, when ``p`` is one of its case prosecutors (creator or assigned).
+
+    Raises:
+        NotFound: as :func:`readable_case`.
+        Forbidden: a reader of the case who is not its prosecutor (403).
+    """
+    return await _writable_case(p, case_id)
+
+
 def _charges_out(charges: tuple[tuple[str, str, int], ...]) -> list[s.ChargeOut]:
     out = []
     for name, article, chapter in charges:

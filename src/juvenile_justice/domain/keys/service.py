@@ -69,6 +69,8 @@ class TableSpec:
     derived: tuple[DerivedColumn, ...] = ()
     context: tuple[str, ...] = ()
     binding: Callable[[Mapping[str, Any]], RowId] = _by_row_id
+    max_batch: int = 2000
+    """Rows per batch at most (tables of large values, such as stored PDFs, take smaller batches)."""
 
     @property
     def written(self) -> tuple[str, ...]:
@@ -97,8 +99,10 @@ PERSON = TableSpec(
     binding=_by_case_and_row,
 )
 CASE_STEP = TableSpec(table="case_step", sealed=("summary",), context=("case_file",), binding=_by_case_and_row)
+ISSUED_DOCUMENT = TableSpec(table="issued_document", sealed=("content",), max_batch=200)
+DOCUMENT_COPY = TableSpec(table="document_copy", sealed=("pdf",), max_batch=20)
 
-PROTECTED_TABLES: tuple[TableSpec, ...] = (PERSON, CASE_STEP)
+PROTECTED_TABLES: tuple[TableSpec, ...] = (PERSON, CASE_STEP, ISSUED_DOCUMENT, DOCUMENT_COPY)
 """Every table with sealed columns (issue 3, point 3): what rewrap, key usage and the start-up check walk.
 Later tables with personal or sealed fields add their spec here; the database guards of each table refuse
 anything but envelopes in those columns."""
@@ -167,6 +171,7 @@ async def protect_table(
     """
     report = TableReport(spec.table)
     after = 0
+    batch_size = min(batch_size, spec.max_batch)
     while True:
         rows = await repo.rows_after(spec.table, spec.read, after, batch_size)
         if not rows:

@@ -1,0 +1,1 @@
+"""Issued documents (issue 5): numbering, stored copies, verification codes, the first documents."""
