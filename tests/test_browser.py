@@ -572,8 +572,9 @@ def auditor_issues_a_report(page: Page, seed: Seed) -> None:
     today = today_china().isoformat()
     page.get_by_label("自").fill(today)
     page.get_by_label("至").fill(today)
-    page.get_by_role("button", name="出具报告").click()
-    expect(page.locator("#notice")).to_have_text("报告已出具。")
+    # the whole session's log is verified and a ~20-page PDF rendered: seconds on a loaded machine
+    page.get_by_role("button", name="出具报告").click(timeout=90_000)
+    expect(page.locator("#notice")).to_have_text("报告已出具。", timeout=90_000)
     row = page.locator("#reports tbody tr").first
     expect(row).to_contain_text(f"任检未审计〔{today_china().year}〕1号")
     expect(row).to_contain_text("有效")

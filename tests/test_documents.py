@@ -105,6 +105,7 @@ async def test_a_case_summary_is_numbered_stored_logged_and_reads_back(
 
     r = await client.get(f"/api/documents/{first['id']}/pdf", headers=headers)
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert "filename*=UTF-8''" in r.headers["content-disposition"]  # named by its number
     assert r.headers["cache-control"] == "no-store"
     data = r.content
     assert first["pdf_hash"] == "sha256:" + hashlib.sha256(data).hexdigest() == r.headers["x-document-hash"]
@@ -121,12 +122,17 @@ async def test_a_case_summary_is_numbered_stored_logged_and_reads_back(
     assert [line for line in fonts.splitlines() if "CJK-SC" in line and " yes yes yes " in line], fonts
     assert qr_codes(data, tmp_path) == [f"http://127.0.0.1:8000/verify/{code}"]
 
-    issues = [r for r in await log_rows("document.issue", before) if r["purpose"] == f"document:{first['id']}"]
-    assert len(issues) == 1 and issues[0]["target"] == f"case:{case_id}" and issues[0]["actor"] == "pro1"
+    issues = [r for r in await log_rows("document.issue", before) if r["target"] == f"document:{first['id']}"]
+    assert len(issues) == 1 and issues[0]["purpose"] == f"case:{case_id}" and issues[0]["actor"] == "pro1"
     stores = [r for r in await log_rows("document.store", before) if r["target"] == f"document:{first['id']}"]
     assert len(stores) == 1 and stores[0]["purpose"] == first["pdf_hash"]
-    reads = [r for r in await log_rows("document.read", before) if r["purpose"] == f"document:{first['id']}"]
-    assert len(reads) == 1 and reads[0]["outcome"] == "allowed"
+    reads = [r for r in await log_rows("document.read", before) if r["target"] == f"document:{first['id']}"]
+    assert len(reads) == 1 and reads[0]["outcome"] == "allowed" and reads[0]["purpose"] == f"case:{case_id}"
+    await make_user("aud1", "auditor")
+    aud = await auth(client, "aud1")
+    by_case = await client.get("/api/audit/access-log", params={"record_id": f"case:{case_id}"}, headers=aud)
+    actions = {x["action"] for x in by_case.json()["items"]}
+    assert {"case.create", "document.issue", "document.read"} <= actions  # the case's record finds its documents
 
 
 async def test_the_verification_code_reveals_only_validity_issuer_and_date(client: httpx.AsyncClient) -> None:
@@ -138,6 +144,8 @@ async def test_the_verification_code_reveals_only_validity_issuer_and_date(clien
     assert r.json() == {"valid": True, "issued_by": "济宁市任城区人民检察院", "issued_on": doc["issued_on"]}
     typed = "-".join(code[i : i + 4] for i in range(0, 16, 4)).lower().replace("1", "l")
     assert (await client.get(f"/api/verify/{typed}")).json()["valid"] is True
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in code[:8]) + "－" + code[8:]  # a Chinese input method
+    assert (await client.get("/verify", params={"code": full_width + "\n"})).text.count('data-valid="true"') == 1
     assert (await client.get("/api/verify/%00")).status_code == 400  # NUL in a path: refused before routing
     for bad in ["0" * 16, "not-a-code", code[:-1], "x" * 64, "%E4%B8%AD" * 5]:
         r = await client.get(f"/api/verify/{bad}")
@@ -167,8 +175,10 @@ async def test_reissue_makes_a_new_numbered_copy_and_voids_the_old(client: httpx
     assert old["number"] in text and "补充办案经过" in text
     # the old copy stays readable, unchanged
     assert (await client.get(f"/api/documents/{old['id']}/pdf", headers=headers)).status_code == 200
-    bad = await client.post(f"/api/documents/{new['id']}/reissue", json={"reason": ""}, headers=headers)
-    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "reason"
+    for reason in ["", "   ", f"更正{SUSPECT_NAME}的信息", f"号码{SUSPECT_ID}有误", "x" * 201]:
+        bad = await client.post(f"/api/documents/{new['id']}/reissue", json={"reason": reason}, headers=headers)
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "reason", reason
+    assert (await client.get(f"/api/documents/{new['id']}", headers=headers)).json()["status"] == "valid"
 
 
 async def test_who_may_see_what(client: httpx.AsyncClient) -> None:
@@ -184,11 +194,14 @@ async def test_who_may_see_what(client: httpx.AsyncClient) -> None:
     base = f"/api/documents/{doc['id']}"
     assert (await client.get(f"/api/cases/{case_id}/documents", headers=aid)).json()["items"][0]["id"] == doc["id"]
     assert (await client.get(base, headers=aid)).status_code == 200  # metadata: nothing personal
-    assert (await client.get(f"{base}/pdf", headers=aid)).status_code == 403  # content: case prosecutors only
+    refused = await client.get(f"{base}/pdf", headers=aid)  # content: case prosecutors only
+    assert refused.status_code == 403 and "open this document" in refused.json()["detail"]
     assert (await client.get(f"{base}/pdf", headers=pro2)).status_code == 403
     r = await client.post(f"/api/cases/{case_id}/documents", json={"kind": "case_summary"}, headers=pro2)
     assert r.status_code == 403
+    unknown = await client.get("/api/documents/999999", headers=far)
     for h in (far,):
+        assert (await client.get(base, headers=h)).json()["detail"] == unknown.json()["detail"]  # tells nothing
         assert (await client.get(base, headers=h)).status_code == 404
         assert (await client.get(f"{base}/pdf", headers=h)).status_code == 404
         assert (await client.get(f"/api/cases/{case_id}/documents", headers=h)).status_code == 404
@@ -252,7 +265,8 @@ async def test_a_changed_copy_is_an_integrity_failure(client: httpx.AsyncClient)
     before = await last_seq()
     headers, case_id = await case_with_suspect(client)
     doc = await issue_summary(client, headers, case_id)
-    forged = pf.seal("document_copy", "pdf", doc["id"], base64.b64encode(b"%PDF-1.7 forged").decode())
+    binding = repo.copy_binding({"id": doc["id"], "pdf_hash": doc["pdf_hash"]})  # sealed right, other bytes
+    forged = pf.seal("document_copy", "pdf", binding, base64.b64encode(b"%PDF-1.7 forged").decode())
     async with db.transaction():  # an envelope is accepted (keys are re-wrapped in place); the hash is not
         await db.fetch("UPDATE document_copy SET pdf = {} WHERE id = {}", forged, doc["id"])
     r = await client.get(f"/api/documents/{doc['id']}/pdf", headers=headers)
@@ -276,9 +290,10 @@ async def test_a_failed_render_leaves_no_gap_and_is_retried(
         assert (await client.get(f"/api/verify/{doc['verification_code']}")).json()["valid"] is False
         r = await client.get(f"/api/documents/{doc['id']}/pdf", headers=headers)
         assert r.status_code == 503
+    assert await service.render_pending() == 1  # the background retry stores it
+    assert (await client.get(f"/api/verify/{doc['verification_code']}")).json()["valid"] is True
     r = await client.get(f"/api/documents/{doc['id']}/pdf", headers=headers)
     assert r.status_code == 200 and r.content.startswith(b"%PDF-")
-    assert (await client.get(f"/api/verify/{doc['verification_code']}")).json()["valid"] is True
     assert (await issue_summary(client, headers, case_id))["number"].endswith(f"〔{today_china().year}〕2号")
 
 
@@ -306,6 +321,98 @@ async def test_concurrent_issues_get_consecutive_numbers(client: httpx.AsyncClie
     assert counter == {"last_value": 200}
 
 
+async def test_identity_columns_rewritten_behind_the_guards_make_a_document_invalid(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """The guards can be passed by whoever owns the database (SQLite's INSERT OR REPLACE without
+    recursive triggers; PostgreSQL's owner disabling triggers): the seals still tell."""
+    headers, case_id = await case_with_suspect(client)
+    doc = await issue_summary(client, headers, case_id)
+    other = await issue_summary(client, headers, case_id)
+    forged_code = "FRGDFRGDFRGDFRGD"
+    if ENGINE == "sqlite":
+        with pytest.raises(Exception, match="cannot be"):  # the service's own connections fire the guards
+            async with db.transaction():
+                await db.fetch(
+                    "INSERT OR REPLACE INTO issued_document SELECT * FROM issued_document WHERE id = {}", doc["id"]
+                )
+        import sqlite3
+
+        from juvenile_justice.settings import get_settings
+
+        raw = sqlite3.connect(get_settings().sqlite_path)  # an intruder's connection: no recursive triggers
+        columns = [r[1] for r in raw.execute("PRAGMA table_info(issued_document)")]
+        picked = ", ".join(f"'{forged_code}'" if c == "verification_code" else c for c in columns)
+        raw.execute(
+            f"INSERT OR REPLACE INTO issued_document SELECT {picked} FROM issued_document WHERE id = ?", (doc["id"],)
+        )
+        raw.execute("UPDATE document_copy SET pdf = (SELECT pdf FROM document_copy WHERE id = ?) WHERE id = ?",
+                    (other["id"], doc["id"]))  # fmt: skip
+        raw.commit()
+        raw.close()
+    else:
+        await db.execute_script(
+            ["ALTER TABLE issued_document DISABLE TRIGGER USER", "ALTER TABLE document_copy DISABLE TRIGGER USER"]
+        )
+        try:
+            await db.fetch("UPDATE issued_document SET verification_code = {} WHERE id = {}", forged_code, doc["id"])
+            await db.fetch(
+                "UPDATE document_copy SET pdf = (SELECT pdf FROM document_copy WHERE id = {}) WHERE id = {}",
+                other["id"],
+                doc["id"],
+            )
+        finally:
+            await db.execute_script(
+                ["ALTER TABLE issued_document ENABLE TRIGGER USER", "ALTER TABLE document_copy ENABLE TRIGGER USER"]
+            )
+    assert (await client.get(f"/api/verify/{forged_code}")).json()["valid"] is False
+    r = await client.get(f"/api/documents/{doc['id']}/pdf", headers=headers)
+    assert r.status_code == 500 and r.json()["title"] == "integrity"
+    # a forged "reissue" of a genuine document does not void it
+    junk = pf.seal("issued_document", "content", "forged", "{}")
+    async with db.transaction():
+        row = await db.fetch_one("SELECT * FROM issued_document WHERE id = {}", other["id"])
+        assert row is not None
+        forged = {**row, "id": 9999, "serial": 999, "number": "伪999号", "verification_code": "0" * 16,
+                  "replaces": other["id"], "content": junk}  # fmt: skip
+        await db.fetch(
+            f"INSERT INTO issued_document ({', '.join(forged)}) VALUES ({', '.join('{}' for _ in forged)})",
+            *forged.values(),
+        )
+    assert (await client.get(f"/api/verify/{other['verification_code']}")).json()["valid"] is True
+
+
+async def test_number_counters_only_go_up_by_one(client: httpx.AsyncClient) -> None:
+    headers, case_id = await case_with_suspect(client)
+    await issue_summary(client, headers, case_id)
+    for sql in [
+        "UPDATE document_counter SET last_value = last_value + 5",
+        "UPDATE document_counter SET last_value = last_value - 1",
+        "DELETE FROM document_counter",
+    ]:
+        with pytest.raises(Exception, match="counter"):
+            async with db.transaction():
+                await db.fetch(sql)
+    assert (await issue_summary(client, headers, case_id))["number"].endswith(f"〔{today_china().year}〕2号")
+
+
+async def test_a_long_case_makes_a_bounded_summary(client: httpx.AsyncClient, tmp_path: Path) -> None:
+    headers, case_id = await case_with_suspect(client)
+    long_text = "经查明，" + "某某于某日在某地实施了盗窃行为。" * 260  # about 4,000 characters
+    for day in range(1, 6):
+        r = await client.post(
+            f"/api/cases/{case_id}/steps",
+            json={"kind": "讯问", "occurred_on": f"2021-03-{10 + day}", "summary": long_text[:4000]},
+            headers=headers,
+        )
+        assert r.status_code == 201, r.text
+    doc = await issue_summary(client, headers, case_id)
+    r = await client.get(f"/api/documents/{doc['id']}/pdf", headers=headers)
+    assert r.status_code == 200, r.text
+    text = squeeze(poppler("pdftotext", r.content, tmp_path))
+    assert "…" in text and squeeze(long_text[:4000]) not in text and doc["pages"] < 10
+
+
 # ---------------------------------------------------------------------------------- auditors' report
 
 
@@ -327,11 +434,15 @@ async def test_the_auditors_report_is_signed_and_carries_the_head_and_checkpoint
     assert content["log_check"]["valid"] is True and content["counts"]["total"] >= 3
     assert content["checkpoint"] and squeeze(content["checkpoint"].split("\n")[3]) in text  # "size N"
     _, public = checkpoints.signing_key(create=False)
-    assert content["key_id"] == chain.key_id(public)
-    assert ed25519_verify(public, base64.b64decode(content["signature"]), content["statement"].encode())
-    assert not ed25519_verify(public, base64.b64decode(content["signature"]), content["statement"].encode() + b"x")
+    meta = (await client.get(f"/api/documents/{doc['id']}", headers=aud)).json()
+    assert meta["signing_key_id"] == content["key_id"] == chain.key_id(public)
+    assert ed25519_verify(public, base64.b64decode(meta["signature"]), meta["statement"].encode())
+    assert not ed25519_verify(public, base64.b64decode(meta["signature"]), meta["statement"].encode() + b"x")
+    assert f"entries {content['counts']['total']} allowed" in meta["statement"]
     assert SUSPECT_NAME not in text and SUSPECT_ID not in text
-    listed = (await client.get("/api/audit/reports", headers=aud)).json()["items"]
+    listing = await client.get("/api/audit/reports", headers=aud)
+    assert listing.status_code == 200, listing.text
+    listed = listing.json()["items"]
     assert [x["id"] for x in listed] == [doc["id"]]
     assert (await client.get(f"/api/documents/{doc['id']}/pdf", headers=headers)).status_code == 404
     assert (
@@ -339,10 +450,13 @@ async def test_the_auditors_report_is_signed_and_carries_the_head_and_checkpoint
     ).status_code == 403
     for body, field in [
         ({"from": today, "to": "2000-01-01"}, "to"),
+        ({"from": today, "to": "2099-01-01"}, "to"),
         ({"from": "2020-01-01", "to": today}, "to"),
         ({"from": today}, "to"),
         ({"from": today, "to": today, "record_id": "张三"}, "record_id"),
         ({"from": today, "to": today, "unit": 999999}, "unit"),
+        ({"from": today, "to": today, "actor": "13800138000"}, "actor"),
+        ({"from": today, "to": today, "actor": "138-0013-8000"}, "actor"),
     ]:
         r = await client.post("/api/audit/reports", json=body, headers=aud)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, (body, r.text)
@@ -369,3 +483,13 @@ async def test_verification_is_rate_limited_per_client(monkeypatch: pytest.Monke
         r = await c.get("/verify/0000000000000000")
         assert r.status_code == 429
         assert (await c.get("/health")).status_code == 200  # nothing else is limited
+
+
+async def test_the_served_address_is_printed_when_no_public_url_is_set(live_server: str, tmp_path: Path) -> None:
+    """``serve`` without JJ_PUBLIC_URL prints (and QR-encodes) the address it serves."""
+    assert "JJ_PUBLIC_URL" not in os.environ
+    async with httpx.AsyncClient(base_url=live_server, timeout=30) as c:
+        headers, case_id = await case_with_suspect(c)
+        doc = await issue_summary(c, headers, case_id)
+        data = (await c.get(f"/api/documents/{doc['id']}/pdf", headers=headers)).content
+    assert qr_codes(data, tmp_path) == [f"{live_server.rstrip('/')}/verify/{doc['verification_code']}"]

@@ -2,7 +2,8 @@
 
 - ``document_counter``: the last serial per (unit, type code, year); taken with an upsert in the
   transaction that records the document, so a rolled-back issue gives its number back (no gap) and
-  concurrent issues queue on the counter row (no duplicate).
+  concurrent issues queue on the counter row (no duplicate). A counter only ever goes up by one: the
+  database refuses any other change and any deletion.
 - ``issued_document``: one row per issued document (number, verification code, who, when, what it
   replaces); ``content`` is the sealed snapshot of what the document says (rendering can be retried from
   it). Rows can never be deleted; an update may only re-seal ``content`` (``keys rewrap``).
@@ -120,6 +121,14 @@ _SQLITE = [
     "BEGIN SELECT RAISE(ABORT, 'document_copy: a stored copy cannot be changed'); END",
     "CREATE TRIGGER document_copy_no_delete BEFORE DELETE ON document_copy "
     "BEGIN SELECT RAISE(ABORT, 'document_copy: a stored copy cannot be deleted'); END",
+    "CREATE TRIGGER document_counter_step BEFORE UPDATE ON document_counter "
+    "WHEN NEW.last_value IS NOT OLD.last_value + 1 OR NEW.unit IS NOT OLD.unit OR NEW.type_code IS NOT OLD.type_code "
+    "OR NEW.year IS NOT OLD.year "
+    "BEGIN SELECT RAISE(ABORT, 'document_counter: a counter only goes up by one and cannot be changed'); END",
+    "CREATE TRIGGER document_counter_no_delete BEFORE DELETE ON document_counter "
+    "BEGIN SELECT RAISE(ABORT, 'document_counter: a counter cannot be changed or deleted'); END",
+    "CREATE TRIGGER document_counter_start BEFORE INSERT ON document_counter WHEN NEW.last_value IS NOT 1 "
+    "BEGIN SELECT RAISE(ABORT, 'document_counter: a counter starts at one and cannot be changed'); END",
 ]
 
 _POSTGRES = [
@@ -141,6 +150,21 @@ _POSTGRES = [
     "FOR EACH ROW EXECUTE FUNCTION document_refuse_change('pdf')",
     "CREATE TRIGGER document_copy_no_truncate BEFORE TRUNCATE ON document_copy "
     "FOR EACH STATEMENT EXECUTE FUNCTION document_refuse_change('pdf')",
+    """CREATE FUNCTION document_counter_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' AND NEW.last_value = 1 THEN
+            RETURN NEW;
+        END IF;
+        IF TG_OP = 'UPDATE' AND NEW.last_value = OLD.last_value + 1 AND NEW.unit = OLD.unit
+           AND NEW.type_code = OLD.type_code AND NEW.year = OLD.year THEN
+            RETURN NEW;
+        END IF;
+        RAISE EXCEPTION 'document_counter: a counter only goes up by one and cannot be changed or deleted';
+    END $$""",
+    "CREATE TRIGGER document_counter_guard BEFORE INSERT OR UPDATE OR DELETE ON document_counter "
+    "FOR EACH ROW EXECUTE FUNCTION document_counter_guard()",
+    "CREATE TRIGGER document_counter_no_truncate BEFORE TRUNCATE ON document_counter "
+    "FOR EACH STATEMENT EXECUTE FUNCTION document_counter_guard()",
 ]
 
 

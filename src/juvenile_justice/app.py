@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -41,6 +40,7 @@ from juvenile_justice.domain.documents.pages import AuditReportPages, DocumentPa
 from juvenile_justice.domain.keys.service import check_keyring_matches_database
 from juvenile_justice.lib import request_context
 from juvenile_justice.lib.asgi import RefuseNulPathMiddleware, add_security_headers
+from juvenile_justice.lib.clock import china_time
 from juvenile_justice.lib.http import EXCEPTION_HANDLERS, PUBLIC_PATHS, REFUSAL_HOOKS
 from juvenile_justice.lib.logging import configure_logging
 from juvenile_justice.lib.request_context import RequestContextMiddleware
@@ -63,18 +63,21 @@ async def health() -> dict[str, str]:
 @asynccontextmanager
 async def lifespan(_: Litestar) -> AsyncIterator[None]:
     """Load the keys (self-test; a development keyring is made if none), open the database pool, and
-    issue access-log checkpoints in the background while serving."""
+    issue access-log checkpoints and retry failed document renders in the background while serving."""
     protection.field_crypto()
     await db.start()
-    task: asyncio.Task[None] | None = None
+    tasks: list[asyncio.Task[None]] = []
     try:
         await check_keyring_matches_database()
         if await db.log_role_can_alter_log():
             log.warning("access_log_alterable_by_service_role", advice="set JJ_APP_DB_ROLE; see docs/operations.md")
-        task = asyncio.create_task(checkpoints.run_forever())
+        tasks = [
+            asyncio.create_task(checkpoints.run_forever()),
+            asyncio.create_task(documents.render_pending_forever()),
+        ]
         yield
     finally:
-        if task is not None:
+        for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -90,15 +93,6 @@ def _is_verification(request: Any) -> bool:
 def _client(request: Any) -> str:
     """The client a rate limit counts: the address the access log records (trusted proxies resolved)."""
     return request_context.client_address.get() or (request.client.host if request.client else "unknown")
-
-
-def china_time(stamp: str) -> str:
-    """Template filter ``cst``: a stored UTC stamp (``…Z``) as China Standard Time, to the second."""
-    try:
-        moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ") + timedelta(hours=8)
-    except (TypeError, ValueError):
-        return str(stamp)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _template_filters(engine: JinjaTemplateEngine) -> None:

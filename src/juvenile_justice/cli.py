@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -70,6 +71,17 @@ def serve(host: str, port: int, workers: int) -> None:
 
     from juvenile_justice.settings import get_settings
 
+    if not os.environ.get("JJ_PUBLIC_URL"):
+        # Documents print <JJ_PUBLIC_URL>/verify/<code> and encode it in their QR code: without a
+        # configured address, use the one being served (a wildcard host as the loopback address).
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (a comparison, not a bind)
+        os.environ["JJ_PUBLIC_URL"] = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+        get_settings.cache_clear()
+        click.echo(
+            f"warning: JJ_PUBLIC_URL is not set; documents will print {os.environ['JJ_PUBLIC_URL']}/verify/… "
+            "(set it to the address the public reaches this service at: docs/operations.md, Documents)",
+            err=True,
+        )
     _run(lambda: asyncio.sleep(0))
     if workers > 1 and not get_settings().is_postgres:
         raise click.UsageError("several workers need PostgreSQL (JJ_DATABASE_URL=postgresql://...)")

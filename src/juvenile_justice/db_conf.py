@@ -32,6 +32,9 @@ class WALSQLiteEngine(SQLiteEngine):
     commits may be rolled back. It removes an fsync from every commit (the demo import runs about twice
     as fast). PostgreSQL is the engine for production.
 
+    ``recursive_triggers`` is on, so that ``INSERT OR REPLACE`` runs the delete guards of append-only and
+    immutable tables (without it SQLite deletes the replaced row silently).
+
     ``secure_delete`` is set on every connection (Debian's build has it on by default; others do not):
     deleted and overwritten records are zeroed, so an old value does not linger in free space.
     """
@@ -40,6 +43,7 @@ class WALSQLiteEngine(SQLiteEngine):
         connection = await super().get_connection()
         await connection.execute("PRAGMA synchronous = NORMAL")
         await connection.execute("PRAGMA secure_delete = ON")
+        await connection.execute("PRAGMA recursive_triggers = ON")  # REPLACE then fires DELETE guards
         return connection
 
 

@@ -185,8 +185,11 @@ class Renderer:
             )
         return self._pool
 
-    def _discard_pool(self) -> None:
-        pool, self._pool = self._pool, None
+    def _discard_pool(self, pool: concurrent.futures.ProcessPoolExecutor | None = None) -> None:
+        """Kill the workers of ``pool`` (default: the current one); a new pool is made on next use."""
+        pool = pool or self._pool
+        if pool is self._pool:
+            self._pool = None
         if pool is not None:
             for process in list(getattr(pool, "_processes", {}).values()):
                 process.kill()
@@ -200,17 +203,23 @@ class Renderer:
         """
         html = render_html(template, context)
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._get_pool(), html_to_pdf, html)
-        try:
-            return await asyncio.wait_for(future, self.time_limit)
-        except TimeoutError:
-            self._discard_pool()
-            raise RenderError(f"rendering {template} took longer than {self.time_limit:.0f} s") from None
-        except (concurrent.futures.process.BrokenProcessPool, MemoryError) as exc:
-            self._discard_pool()
-            raise RenderError(f"rendering {template} failed: {type(exc).__name__}") from None
-        except Exception as exc:  # WeasyPrint's own failure on this document
-            raise RenderError(f"rendering {template} failed: {type(exc).__name__}") from None
+        for attempt in (1, 2):
+            pool = self._get_pool()
+            future = loop.run_in_executor(pool, html_to_pdf, html)
+            try:
+                return await asyncio.wait_for(future, self.time_limit)
+            except TimeoutError:
+                self._discard_pool(pool)
+                raise RenderError(f"rendering {template} took longer than {self.time_limit:.0f} s") from None
+            except (concurrent.futures.process.BrokenProcessPool, MemoryError) as exc:
+                # Another document's overrun killed the pool under this one, or this one ran out of
+                # memory: a second try in a fresh pool tells the two apart.
+                self._discard_pool(pool)
+                if attempt == 2:
+                    raise RenderError(f"rendering {template} failed: {type(exc).__name__}") from None
+            except Exception as exc:  # WeasyPrint's own failure on this document
+                raise RenderError(f"rendering {template} failed: {type(exc).__name__}") from None
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         """Stop the workers."""

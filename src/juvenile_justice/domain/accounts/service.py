@@ -224,6 +224,8 @@ async def add_user(
         raise ValidationFailed.one("username", "2-64 characters: a-z, 0-9, '_', '.', '-'")
     if re.search(r"[0-9]{13}", name):  # user names are logged in clear: never an ID number
         raise ValidationFailed.one("username", "no run of 13 or more digits (an ID number is not a user name)")
+    if re.search(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])", re.sub(r"[-._]", "", name)):  # nor a phone number
+        raise ValidationFailed.one("username", "not a mobile phone number (user names are logged in clear)")
     if role not in ROLES:
         raise ValidationFailed.one("role", f"must be one of {', '.join(ROLES)}")
     unknown = capabilities - set(CAPABILITIES)

@@ -58,7 +58,8 @@ _HASH_KINDS = ("id_number", "search", "username")
 @dataclass(frozen=True, slots=True)
 class Filters:
     """An auditor's filters (every one optional): ``actor`` user name; ``record_id`` ``kind:id`` (e.g.
-    ``person:17``) or a bare id of any kind; ``target`` exact (e.g. a keyed hash from :func:`hash_term`);
+    ``person:17``; also matches entries about a document of that record, whose ``purpose`` names it) or
+    a bare id of any kind; ``target`` exact (e.g. a keyed hash from :func:`hash_term`);
     ``unit`` id (the actor's or the record's); ``outcome``; ``action`` exact, or a prefix ending in
     ``.``; ``since`` (inclusive) and ``until`` (exclusive) as stored UTC stamps, made by :func:`bound`
     from the user's ``from``/``to``; ``flagged``."""
@@ -135,6 +136,12 @@ def is_record_id(text: str) -> bool:
     return bool(_RECORD_ID.fullmatch(text))
 
 
+def looks_like_phone_number(text: str) -> bool:
+    """True when ``text`` holds a mainland mobile number (11 digits from 13x–19x), also split by ``-``,
+    ``.``, ``_`` or spaces: never a user name, never recorded in clear."""
+    return bool(re.search(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])", re.sub(r"[-._ ]", "", text)))
+
+
 def _validate(f: Filters) -> None:
     if f.record_id is not None and not _RECORD_ID.fullmatch(f.record_id):
         raise ValidationFailed.one(
@@ -150,7 +157,9 @@ def _validate(f: Filters) -> None:
         raise ValidationFailed.one("request_id", "请求编号为32位十六进制 / 32 hexadecimal digits")
     if f.outcome is not None and f.outcome not in service.OUTCOMES:
         raise ValidationFailed.one("outcome", "结果应为允许、拒绝或失败 / one of allowed, refused, failed")
-    if f.actor is not None and (not _ACTOR.fullmatch(f.actor) or re.search(r"[0-9]{13}", f.actor)):
+    if f.actor is not None and (
+        not _ACTOR.fullmatch(f.actor) or re.search(r"[0-9]{13}", f.actor) or looks_like_phone_number(f.actor)
+    ):
         raise ValidationFailed.one("actor", "用户名由小写字母、数字和 _ . - 组成 / a user name (a-z, 0-9, _ . -)")
     if f.since is not None and f.until is not None and f.since >= f.until:
         raise ValidationFailed.one("to", "结束时间不能早于开始时间 / must not be before from")
@@ -172,9 +181,9 @@ def _conditions(f: Filters, units: list[int], top: bool) -> tuple[list[str], lis
         where.append("actor = {}")
         args.append(f.actor)
     if f.record_id is not None:
-        if ":" in f.record_id:
-            where.append("target = {}")
-            args.append(f.record_id)
+        if ":" in f.record_id:  # the record itself, or a document about it (``purpose`` = ``case:12``)
+            where.append("(target = {} OR purpose = {})")
+            args.extend((f.record_id, f.record_id))
         else:
             where.append("target LIKE {}")
             args.append(f"%:{f.record_id}")

@@ -15,10 +15,19 @@ from juvenile_justice.domain.cases.criminal_law import lookup_article
 from juvenile_justice.domain.cases.labels import CASE_TYPES, DECISION_KINDS, GENDERS, PERSON_ROLES, SENTENCE_KINDS
 from juvenile_justice.lib.security import Principal
 
+MAX_STEPS = 100
+"""Steps printed in a summary at most (the latest); the case page and the API have them all."""
+MAX_STEP_TEXT = 500
+"""Characters of a step's summary printed in a case summary at most (a longer one ends with …)."""
+
 
 def _charge(name: str, article: str) -> str:
     info = lookup_article(article)
     return f"{name}（《中华人民共和国刑法》第{article}条{('，' + info.chapter_title) if info else ''}）"
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_STEP_TEXT else text[: MAX_STEP_TEXT - 1] + "…"
 
 
 def _sentence(kind: str | None, months: int | None) -> str:
@@ -30,7 +39,8 @@ def _sentence(kind: str | None, months: int | None) -> str:
 async def summary_content(p: Principal, case_id: int) -> tuple[repo.CaseRecord, dict[str, Any]]:
     """The case and the JSON-ready content of its summary: ``case`` (number, title, type, dates, charges,
     prosecutors), ``persons`` (role, full name, sex, birth date, ID number, age at the offence, minor),
-    ``steps`` (date, kind, summary) and ``decisions`` (date, person, kind, document number, sentence).
+    ``steps`` (date, kind, summary clipped to :data:`MAX_STEP_TEXT`; the latest :data:`MAX_STEPS`,
+    ``steps_total`` counts them all) and ``decisions`` (date, person, kind, document number, sentence).
     Dates are ``YYYY-MM-DD`` text.
 
     Raises:
@@ -65,7 +75,11 @@ async def summary_content(p: Principal, case_id: int) -> tuple[repo.CaseRecord, 
             }
             for x in persons
         ],
-        "steps": [{"occurred_on": x.occurred_on.isoformat(), "kind": x.kind, "summary": x.summary} for x in steps],
+        "steps": [
+            {"occurred_on": x.occurred_on.isoformat(), "kind": x.kind, "summary": _clip(x.summary)}
+            for x in steps[-MAX_STEPS:]
+        ],
+        "steps_total": len(steps),
         "decisions": [
             {
                 "decision_date": d.decision_date.isoformat(),

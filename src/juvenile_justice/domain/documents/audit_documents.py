@@ -1,11 +1,11 @@
 """The auditors' signed access-log report (访问日志审计报告, issue 5), issued as a numbered document.
 
 For a period and the auditors' filters, the report gives the counts (by outcome, by action, flagged),
-lists the newest entries (at most :data:`LISTED`), the result of a full verification of the chain, and
-the newest signed checkpoint (one is signed for the current log first, so the head hash printed is
-covered by a signature). Its figures are summed up in a statement (plain text, printed on the report)
-signed with the checkpoint key: anyone holding the public key (``audit public-key``) can check it
-(docs/operations.md "Access-log reports").
+lists the newest entries (at most :data:`LISTED`; the CSV export has them all), the result of a full
+verification of the chain, and the newest signed checkpoint (one is signed for the current log first, so
+the head hash printed is covered by a signature). Its figures are summed up in a statement (plain text,
+printed on the report and in its metadata) signed with the checkpoint key: anyone holding the public key
+(``audit public-key``) can check it (docs/operations.md "Access-log reports").
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ import dataclasses
 from datetime import date, timedelta
 from typing import Any
 
+from juvenile_justice.domain.accounts import repository as accounts
 from juvenile_justice.domain.audit import checkpoints, queries
 from juvenile_justice.domain.audit import service as audit
 from juvenile_justice.domain.documents import repository as repo
 from juvenile_justice.domain.documents import service
 from juvenile_justice.lib import audit_chain as chain
+from juvenile_justice.lib.clock import china_time, today_china
 from juvenile_justice.lib.crypto import ed25519_sign
 from juvenile_justice.lib.errors import NotFound, ValidationFailed
 from juvenile_justice.lib.security import Principal
@@ -27,7 +29,7 @@ from juvenile_justice.lib.security import Principal
 ACCESS_LOG_REPORT = service.register(
     service.DocumentKind("access_log_report", "访问日志审计报告", "审计", "access_log_report.html")
 )
-LISTED = 500
+LISTED = 200
 """Entries listed on a report (the newest); the counts and the entries' digest cover all of them."""
 SCAN_LIMIT = 200_000
 """A report covers at most this many entries (narrow the period or the filters beyond)."""
@@ -47,12 +49,23 @@ FILTER_LABELS = {
 def _period(start: date, end: date) -> None:
     if end < start:
         raise ValidationFailed.one("to", "结束日期早于开始日期 / to is before from")
+    if end > today_china():
+        raise ValidationFailed.one("to", "不能晚于今天 / must not be after today (China Standard Time)")
     if (end - start).days >= MAX_DAYS:
         raise ValidationFailed.one("to", f"一份报告最多覆盖{MAX_DAYS}天 / a report covers at most {MAX_DAYS} days")
 
 
-def _filter_lines(f: queries.Filters) -> list[list[str]]:
-    lines = [[label, str(getattr(f, name))] for name, label in FILTER_LABELS.items() if getattr(f, name) is not None]
+def _filter_lines(f: queries.Filters, unit_names: dict[int, str]) -> list[list[str]]:
+    def shown(name: str, value: Any) -> str:
+        if name == "outcome":
+            return OUTCOME_LABELS.get(value, value)
+        if name == "unit":
+            return unit_names.get(value, str(value))
+        return str(value)
+
+    lines = [
+        [label, shown(name, getattr(f, name))] for name, label in FILTER_LABELS.items() if getattr(f, name) is not None
+    ]
     if f.flagged:
         lines.append(["异常标记", "仅含标记的记录"])
     return lines
@@ -117,7 +130,7 @@ async def report_content(p: Principal, start: date, end: date, f: queries.Filter
                 listed.append(
                     {
                         "seq": int(row["seq"]),
-                        "at": str(row["at"]),
+                        "at": china_time(str(row["at"])),
                         "actor": row["actor"] or "",
                         "role": row["role"] or "",
                         "unit": e.unit_name or "",
@@ -147,9 +160,11 @@ async def report_content(p: Principal, start: date, end: date, f: queries.Filter
     statement = _statement(p.unit_name, start, end, f, totals)
     private, public = checkpoints.signing_key()
     signature = base64.b64encode(ed25519_sign(private, statement.encode("utf-8"))).decode("ascii")
+    query = {name: getattr(f, name) for name in (*FILTER_LABELS, "flagged")}
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
-        "filters": _filter_lines(f),
+        "query": query,
+        "filters": _filter_lines(f, {u.id: u.name for u in await accounts.all_units()}),
         "counts": {**counts, "total": total, "flagged": flagged},
         "by_action": sorted(by_action.items(), key=lambda kv: (-kv[1], kv[0]))[:30],
         "entries": listed,
@@ -174,25 +189,20 @@ async def _same_unit_auditor(p: Principal, doc: repo.DocumentRecord) -> None:
         raise NotFound("文书不存在 / no such document")
 
 
-async def _rebuild(p: Principal, doc: repo.DocumentRecord) -> tuple[dict[str, Any], bool]:
+async def _rebuild(p: Principal, doc: repo.DocumentRecord, reason: str) -> tuple[dict[str, Any], bool]:
     old = await repo.content_of(doc.id)
     start, end = date.fromisoformat(old["period"]["from"]), date.fromisoformat(old["period"]["to"])
-    return await report_content(p, start, end, _filters_of(old)), False
-
-
-def _filters_of(content: dict[str, Any]) -> queries.Filters:
-    names = {label: name for name, label in FILTER_LABELS.items()}
-    values: dict[str, Any] = {"flagged": False}
-    for label, value in content.get("filters", []):
-        if label == "异常标记":
-            values["flagged"] = True
-        elif label in names:
-            values[names[label]] = int(value) if names[label] == "unit" else value
-    return queries.Filters(**values)
+    return await report_content(p, start, end, queries.Filters(**old["query"])), False
 
 
 service.READERS[ACCESS_LOG_REPORT.kind] = _same_unit_auditor
 service.REBUILDERS[ACCESS_LOG_REPORT.kind] = _rebuild
+
+
+async def signed_statement(doc: repo.DocumentRecord) -> tuple[str, str, str]:
+    """The statement printed on a report, its signature (base64) and the signing key's id."""
+    content = await repo.content_of(doc.id)
+    return str(content["statement"]), str(content["signature"]), str(content["key_id"])
 
 
 async def issue_report(p: Principal, start: date, end: date, f: queries.Filters) -> int:

@@ -10,31 +10,46 @@ from __future__ import annotations
 from typing import Any
 
 from juvenile_justice.domain.cases import service as cases
+from juvenile_justice.domain.cases.rules import check_no_person_names
 from juvenile_justice.domain.cases.summary import summary_content
 from juvenile_justice.domain.documents import repository as repo
 from juvenile_justice.domain.documents import service
-from juvenile_justice.lib.errors import NotFound
+from juvenile_justice.lib.errors import Forbidden, NotFound
 from juvenile_justice.lib.security import Principal
 
 CASE_SUMMARY = service.register(service.DocumentKind("case_summary", "案件摘要", "摘", "case_summary.html"))
 """案件摘要: the case's facts, persons, steps and decisions as recorded on the day of issue."""
 
 
+NO_DOCUMENT = "文书不存在 / no such document"
+
+
 async def _case_prosecutor(p: Principal, doc: repo.DocumentRecord) -> None:
     if doc.case_id is None:
-        raise NotFound("文书不存在 / no such document")
-    await cases.writable_case(p, doc.case_id)
+        raise NotFound(NO_DOCUMENT)
+    try:
+        await cases.writable_case(p, doc.case_id)
+    except NotFound:
+        raise NotFound(NO_DOCUMENT) from None  # the same answer as for an id that does not exist
+    except Forbidden:
+        raise Forbidden(
+            "只有本案承办检察官可以查看此文书 / only the case's prosecutors may open this document"
+        ) from None
 
 
 async def _case_reader(p: Principal, doc: repo.DocumentRecord) -> None:
     if doc.case_id is None:
-        raise NotFound("文书不存在 / no such document")
-    await cases.readable_case(p, doc.case_id)
+        raise NotFound(NO_DOCUMENT)
+    try:
+        await cases.readable_case(p, doc.case_id)
+    except NotFound:
+        raise NotFound(NO_DOCUMENT) from None
 
 
-async def _rebuild_summary(p: Principal, doc: repo.DocumentRecord) -> tuple[dict[str, Any], bool]:
+async def _rebuild_summary(p: Principal, doc: repo.DocumentRecord, reason: str) -> tuple[dict[str, Any], bool]:
     assert doc.case_id is not None
     _, content = await summary_content(p, doc.case_id)
+    check_no_person_names(reason, [x["name"] for x in content["persons"]], "reason")
     return content, False
 
 

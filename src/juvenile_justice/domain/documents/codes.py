@@ -3,13 +3,14 @@
 - **Number** (文号): unit prefix + type code + 〔year〕 + serial + 号, e.g. 任检未摘〔2026〕3号
   (../shared/domain/documents.md "Common to all"). Serials restart each year per unit and type.
 - **Verification code** (验证码): 80 random bits as 16 characters of Crockford's base32 (no I, L, O, U),
-  printed in groups of four (``7KQ2-M9XD-4TPA-HC3W``). Typing is forgiving: case, spaces and dashes
-  are ignored and I/L read as 1, O as 0.
+  printed in groups of four (``7KQ2-M9XD-4TPA-HC3W``). Typing is forgiving: full-width forms (a Chinese
+  input method), case, white space and dashes are ignored, and I/L read as 1, O as 0.
 """
 
 from __future__ import annotations
 
 import secrets
+import unicodedata
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 16
@@ -30,7 +31,8 @@ def normalise_code(text: str) -> str | None:
     """The code as stored from what someone typed or scanned, or None when it cannot be a code."""
     if len(text) > 64:
         return None
-    code = "".join(c for c in text.upper() if c not in " -").translate(_TYPED)
+    folded = unicodedata.normalize("NFKC", text).upper()
+    code = "".join(c for c in folded if not c.isspace() and c not in "-‐‑‒–—―－").translate(_TYPED)
     if len(code) != CODE_LENGTH or any(c not in ALPHABET for c in code):
         return None
     return code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
@@ -48,12 +49,14 @@ def document_out(doc: repo.DocumentRecord) -> s.DocumentOut:
 
 
 def pdf_response(doc: repo.DocumentRecord, pdf: bytes) -> Response[bytes]:
-    """A stored PDF as a download named by its id (numbers hold Chinese brackets), never cached."""
+    """A stored PDF, named by its number (RFC 6266/5987 ``filename*``; ``document-<id>.pdf`` for clients
+    that cannot read it), never cached."""
     return Response(
         pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'inline; filename="document-{doc.id}.pdf"',
+            "Content-Disposition": f'inline; filename="document-{doc.id}.pdf"; '
+            f"filename*=UTF-8''{quote(doc.number + '.pdf', safe='')}",
             "Cache-Control": "no-store",
             "X-Document-Hash": doc.pdf_hash or "",
         },
@@ -61,7 +64,11 @@ def pdf_response(doc: repo.DocumentRecord, pdf: bytes) -> Response[bytes]:
 
 
 async def _metadata(p: Any, doc_id: int) -> s.DocumentOut:
-    return document_out(await service.get_document(p, doc_id))
+    doc = await service.get_document(p, doc_id)
+    out = document_out(doc)
+    if doc.kind == audit_documents.ACCESS_LOG_REPORT.kind:
+        out.statement, out.signature, out.signing_key_id = await audit_documents.signed_statement(doc)
+    return out
 
 
 class CaseDocumentController(Controller):

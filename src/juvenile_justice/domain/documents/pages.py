@@ -21,7 +21,12 @@ from juvenile_justice.lib.http import principal, requires_roles
 
 Req = Request[Any, Any, Any]
 Form = URLEncodedBody[dict[str, str]]
-REPORT_FIELDS = ("from", "to", "actor", "record_id", "unit", "outcome", "action", "flagged")
+REPORT_FIELDS = ("from", "to", "actor", "record_id", "target", "unit", "outcome", "action", "flagged")
+REISSUE_NOTICES = {
+    "reissued": "报告已重新出具，原报告作废。",
+    "reissued_already": "该报告已重新出具过，请对新报告操作。",
+    "reissue_reason": "请填写重新出具的理由（2至200字，不含身份号码）。",
+}
 
 
 def _page(name: str, request: Req, status: int = 200, **context: Any) -> Template:
@@ -35,31 +40,32 @@ class DocumentPages(Controller):
     include_in_schema = False
 
     @post("/cases/{case_id:int}/documents", guards=[requires_roles("prosecutor")], status_code=303)
-    async def issue(self, request: Req, case_id: FromPath[int], data: Form) -> Redirect:
+    async def issue_case_document(self, request: Req, case_id: FromPath[int], data: Form) -> Redirect:
         """Issue a case summary (the only kind on demand), then back to the case page."""
         await case_documents.issue_case_document(principal(request), case_id, data.get("kind", "case_summary")[:40])
         return Redirect(path=f"/cases/{case_id}?saved=document#documents", status_code=303)
 
     @get("/documents/{document_id:int}/pdf", guards=[requires_roles("prosecutor", "aid_officer", "auditor")])
-    async def pdf(self, request: Req, document_id: FromPath[int]) -> Response[bytes]:
+    async def get_document_pdf(self, request: Req, document_id: FromPath[int]) -> Response[bytes]:
         """The stored PDF (hash-checked; the read is logged)."""
         doc, pdf = await service.get_pdf(principal(request), document_id)
         return pdf_response(doc, pdf)
 
     @post("/documents/{document_id:int}/reissue", guards=[requires_roles("prosecutor", "auditor")], status_code=303)
-    async def reissue(self, request: Req, document_id: FromPath[int], data: Form) -> Redirect | Template:
+    async def reissue_document(self, request: Req, document_id: FromPath[int], data: Form) -> Redirect | Template:
         """Reissue a document with a reason; back to its case page (or the reports page)."""
         p = principal(request)
         doc = await service.get_document(p, document_id)
         back = f"/cases/{doc.case_id}" if doc.case_id is not None else "/audit/reports"
-        reason = data.get("reason", "").strip()
-        if not 2 <= len(reason) <= 200 or "\x00" in reason:
-            return Redirect(path=f"{back}?saved=reissue_reason#documents", status_code=303)
+        anchor = "#documents" if doc.case_id is not None else ""
+        reason = data.get("reason", "")[:400]
         try:
             await service.reissue(p, document_id, reason)
+        except ValidationFailed:
+            return Redirect(path=f"{back}?saved=reissue_reason{anchor}", status_code=303)
         except Conflict:
-            return Redirect(path=f"{back}?saved=reissued_already#documents", status_code=303)
-        return Redirect(path=f"{back}?saved=reissued#documents", status_code=303)
+            return Redirect(path=f"{back}?saved=reissued_already{anchor}", status_code=303)
+        return Redirect(path=f"{back}?saved=reissued{anchor}", status_code=303)
 
 
 def _report_form(raw: dict[str, str]) -> tuple[date, date, queries.Filters]:
@@ -84,6 +90,7 @@ def _report_form(raw: dict[str, str]) -> tuple[date, date, queries.Filters]:
     f = queries.Filters(
         actor=(raw.get("actor") or "").strip().lower()[:64] or None,
         record_id=(raw.get("record_id") or "").strip()[:60] or None,
+        target=(raw.get("target") or "").strip()[:170] or None,
         unit=int(unit) if unit else None,
         outcome=outcome,
         action=(raw.get("action") or "").strip()[:80] or None,
@@ -108,14 +115,18 @@ class AuditReportPages(Controller):
         return _page("audit_reports", request, status, raw=raw, errors=errors, units=units, reports=reports, **extra)
 
     @get("/audit/reports")
-    async def reports(self, request: Req, issued: FromQuery[int | None] = None) -> Template:
-        """The report form (default: the last 30 days) and the unit's reports, newest first."""
+    async def reports(
+        self, request: Req, issued: FromQuery[int | None] = None, saved: FromQuery[str | None] = None
+    ) -> Template:
+        """The report form (default: the last 30 days) and the unit's reports, newest first; ``saved`` says
+        what a reissue did."""
         start, end = audit_documents.default_period(today_china())
         raw = {"from": start.isoformat(), "to": end.isoformat()}
-        return await self._show(request, 200, raw, {}, issued=issued)
+        notice = REISSUE_NOTICES.get(saved or "")
+        return await self._show(request, 200, raw, {}, issued=issued, notice=notice)
 
     @post("/audit/reports", status_code=303)
-    async def issue(self, request: Req, data: Form) -> Redirect | Template:
+    async def issue_access_log_report(self, request: Req, data: Form) -> Redirect | Template:
         """Issue a report for the period and filters; errors are shown next to the fields."""
         raw = {k: str(data.get(k, ""))[:170] for k in REPORT_FIELDS}
         try:

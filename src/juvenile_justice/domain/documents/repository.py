@@ -1,14 +1,19 @@
 """Documents repository: counters, issued documents and their copies (raw SQL, both engines).
 
 ``issued_document.content`` and ``document_copy.pdf`` are sealed here (protection.py) before they reach
-SQL and opened on the way back; the row binding is the document id. Nothing here decides who may do
-what: that is the service's job.
+SQL and opened on the way back. The content's row binding is the document's identity (id, unit, kind,
+number, verification code, date, case, what it replaces: :func:`document_binding`) and the PDF's is the
+document id with the copy's hash (:func:`copy_binding`), so a row whose metadata was rewritten in the
+database (an ``INSERT OR REPLACE`` slips past SQLite's triggers) or forged without the keys no longer opens:
+verification and reads treat it as not valid. Nothing here decides who may do what: that is the
+service's job.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -55,6 +60,25 @@ class DocumentRecord:
     pages: int | None
     size_bytes: int | None
     rendered_at: datetime | None
+
+
+def document_binding(row: Mapping[str, Any]) -> str:
+    """The associated-data row of a document's sealed content: every column that identifies it."""
+    issued_on = row["issued_on"]
+    day = issued_on.isoformat() if isinstance(issued_on, date) else str(issued_on)
+    parts = [row["id"], row["unit"], row["kind"], row["type_code"], row["year"], row["serial"], row["number"],
+             row["verification_code"], day, row["case_file"], row["replaces"], int(bool(row["sealed"]))]  # fmt: skip
+    return "doc:" + "|".join("" if x is None else str(x) for x in parts)
+
+
+BINDING_COLUMNS = ("unit", "kind", "type_code", "year", "serial", "number", "verification_code", "issued_on",
+                   "case_file", "replaces", "sealed")  # fmt: skip
+"""The columns :func:`document_binding` reads besides ``id``."""
+
+
+def copy_binding(row: Mapping[str, Any]) -> str:
+    """The associated-data row of a stored PDF: the document id and the copy's hash."""
+    return f"copy:{row['id']}|{row['pdf_hash']}"
 
 
 def _d(value: Any) -> date:
@@ -111,7 +135,8 @@ async def insert_document(values: dict[str, Any], content: dict[str, Any]) -> in
     transaction (the id is reserved first so that the content is bound to it)."""
     [doc_id] = await db.reserve_ids(TABLE, 1)
     text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    row = {"id": doc_id, **values, "content": pf.seal(TABLE, "content", doc_id, text)}
+    row = {"id": doc_id, **values}
+    row["content"] = pf.seal(TABLE, "content", document_binding(row), text)
     columns = ", ".join(row)
     marks = ", ".join("{}" for _ in row)
     await db.fetch(f"INSERT INTO {TABLE} ({columns}) VALUES ({marks})", *row.values())
@@ -140,14 +165,11 @@ async def documents_of_case(case_id: int) -> list[DocumentRecord]:
 
 async def documents_of_unit(unit_id: int, kind: str, limit: int, before_id: int | None) -> list[DocumentRecord]:
     """A unit's documents of one kind, newest first (``before_id`` continues a page)."""
-    rows = await db.fetch(
-        f"SELECT {_COLUMNS} {_FROM} WHERE d.unit = {{}} AND d.kind = {{}} AND d.id < {{}} "
-        "ORDER BY d.id DESC LIMIT {}",
-        unit_id,
-        kind,
-        before_id if before_id is not None else db.MAX_ID + 1,
-        limit,
-    )
+    where, args = "d.unit = {} AND d.kind = {}", [unit_id, kind]
+    if before_id is not None:
+        where += " AND d.id < {}"
+        args.append(min(before_id, db.MAX_ID))
+    rows = await db.fetch(f"SELECT {_COLUMNS} {_FROM} WHERE {where} ORDER BY d.id DESC LIMIT {{}}", *args, limit)
     return [_record(r) for r in rows]
 
 
@@ -169,13 +191,16 @@ async def content_of(doc_id: int) -> dict[str, Any]:
     """The opened content snapshot of a document.
 
     Raises:
-        DecryptionError: the stored value fails its check (integrity).
+        DecryptionError: the stored value fails its check, or the document's identity columns were
+            changed (integrity).
         LookupError: no such document.
     """
-    row = await db.fetch_one("SELECT content FROM issued_document WHERE id = {}", doc_id)
+    row = await db.fetch_one(
+        f"SELECT id, {', '.join(BINDING_COLUMNS)}, content FROM issued_document WHERE id = {{}}", doc_id
+    )
     if row is None:
         raise LookupError(doc_id)
-    value = json.loads(pf.open_required(TABLE, "content", doc_id, row["content"]))
+    value = json.loads(pf.open_required(TABLE, "content", document_binding(row), row["content"]))
     if not isinstance(value, dict):
         raise ValueError("document content is not an object")
     return value
@@ -183,7 +208,8 @@ async def content_of(doc_id: int) -> dict[str, Any]:
 
 async def insert_copy(doc_id: int, pdf: bytes, pdf_hash: str, pages: int, now: datetime) -> bool:
     """Store the rendered copy of a document; False when a copy was stored first (by a concurrent render)."""
-    sealed = pf.seal(COPY_TABLE, "pdf", doc_id, base64.b64encode(pdf).decode("ascii"))
+    binding = copy_binding({"id": doc_id, "pdf_hash": pdf_hash})
+    sealed = pf.seal(COPY_TABLE, "pdf", binding, base64.b64encode(pdf).decode("ascii"))
     rows = await db.fetch(
         "INSERT INTO document_copy (id, pdf, pdf_hash, pages, size_bytes, rendered_at) "
         "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT (id) DO NOTHING RETURNING id",
@@ -203,10 +229,10 @@ async def pdf_of(doc_id: int) -> bytes | None:
     Raises:
         DecryptionError: the stored value fails its check (integrity).
     """
-    row = await db.fetch_one("SELECT pdf FROM document_copy WHERE id = {}", doc_id)
+    row = await db.fetch_one("SELECT id, pdf_hash, pdf FROM document_copy WHERE id = {}", doc_id)
     if row is None:
         return None
-    return base64.b64decode(pf.open_required(COPY_TABLE, "pdf", doc_id, row["pdf"]), validate=True)
+    return base64.b64decode(pf.open_required(COPY_TABLE, "pdf", copy_binding(row), row["pdf"]), validate=True)
 
 
 async def unrendered_ids(limit: int) -> list[int]:

@@ -28,7 +28,10 @@ class ReissueIn(Struct, forbid_unknown_fields=True):
 class DocumentOut(Struct):
     """A document's metadata (nothing personal). ``status`` is ``valid``, ``superseded`` (reissued; see
     ``replaced_by``) or ``pending`` (issued, PDF not rendered yet). ``pdf_hash`` is ``sha256:<hex>`` or
-    ``sm3:<hex>`` of the stored PDF; ``size_bytes`` in bytes."""
+    ``sm3:<hex>`` of the stored PDF; ``size_bytes`` in bytes. ``sealed`` is true when the document is
+    about sealed records (it carries the sealed-record marking). For an access-log report,
+    ``statement`` is the signed plain text printed on it, ``signature`` its Ed25519 signature (base64)
+    and ``signing_key_id`` the checkpoint key that made it (``audit public-key``)."""
 
     id: int
     kind: str
@@ -47,6 +50,9 @@ class DocumentOut(Struct):
     pdf_hash: str | None
     pages: int | None
     size_bytes: int | None
+    statement: str | None = None
+    signature: str | None = None
+    signing_key_id: str | None = None
 
 
 class DocumentPage(Struct):

@@ -6,7 +6,8 @@
 - **Render and store.** After the commit the PDF is rendered (lib/pdf.py, worker processes) from the
   snapshot and stored once, sealed, with its hash under the crypto suite (SHA-256 or SM3); the hash is
   written to the access log (``document.store``, purpose ``sha256:<hex>``). A failed render leaves the
-  document issued and unrendered; the first download renders it again from the same snapshot.
+  document issued and unrendered; a background task (:func:`render_pending_forever`) and the first
+  download render it again from the same snapshot.
 - **Read.** The stored copy is served only after its hash is checked against the stored hash (500
   "integrity" otherwise) and the read is logged.
 - **Reissue.** A new numbered document with content rebuilt from the current records, linked to the
@@ -16,6 +17,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import binascii
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -27,11 +30,13 @@ import structlog
 from juvenile_justice import db
 from juvenile_justice.domain.accounts import repository as accounts_repo
 from juvenile_justice.domain.audit import service as audit
+from juvenile_justice.domain.cases.rules import clean_text
 from juvenile_justice.domain.documents import repository as repo
 from juvenile_justice.domain.documents.codes import document_number, grouped, new_verification_code, normalise_code
 from juvenile_justice.lib.audit_chain import suite_hash
 from juvenile_justice.lib.clock import now_utc, today_china
-from juvenile_justice.lib.errors import Conflict, DomainError, NotFound
+from juvenile_justice.lib.crypto import DecryptionError
+from juvenile_justice.lib.errors import Conflict, DomainError, NotFound, ValidationFailed
 from juvenile_justice.lib.pdf import Renderer, RenderError
 from juvenile_justice.lib.security import Principal
 from juvenile_justice.settings import get_settings
@@ -67,9 +72,10 @@ METADATA_READERS: dict[str, Authorise] = {}
 """Kind → a check for reading a document's metadata (number, dates, status; nothing personal); kinds
 without one use :data:`READERS`."""
 
-Rebuild = Callable[[Principal, repo.DocumentRecord], Awaitable[tuple[dict[str, Any], bool]]]
+Rebuild = Callable[[Principal, repo.DocumentRecord, str], Awaitable[tuple[dict[str, Any], bool]]]
 REBUILDERS: dict[str, Rebuild] = {}
-"""Kind → a function rebuilding a document's content (and sealed flag) for a reissue (checks rights too)."""
+"""Kind → a function rebuilding a document's content (and sealed flag) for a reissue with a reason (checks
+rights, and that the reason names no person of the record: it is printed on the document)."""
 
 
 class IntegrityFailure(DomainError):
@@ -85,6 +91,9 @@ class DocumentNotReady(DomainError):
     status = 503
     title = "Service Unavailable"
 
+
+MAX_REASON = 200
+"""Characters of a reissue reason at most."""
 
 RENDERER = Renderer()
 """The process's document renderer (worker processes started on first use)."""
@@ -102,11 +111,9 @@ def verification_url(code: str) -> str:
 
 
 def _target(doc_id: int, case_id: int | None, kind: str) -> tuple[str, str]:
-    """Access-log target and purpose: a case document is logged on its case (auditors follow the case),
-    with the document in the purpose; any other on the document, with its kind."""
-    if case_id is not None:
-        return f"case:{case_id}", f"document:{doc_id}"
-    return f"document:{doc_id}", kind
+    """Access-log target and purpose: the document, and the case it is about (the auditors' record filter
+    ``case:12`` finds these entries too) or, for other documents, its kind."""
+    return f"document:{doc_id}", f"case:{case_id}" if case_id is not None else kind
 
 
 async def issue(
@@ -204,6 +211,38 @@ async def store_copy(p: Principal | None, doc_id: int) -> bool:
     return True
 
 
+PENDING_POLL_SECONDS = 60.0
+PENDING_BATCH = 5
+PENDING_TRIES = 3
+_failed_renders: dict[int, int] = {}
+
+
+async def render_pending() -> int:
+    """Render and store documents whose earlier render failed (oldest first, a few at a time); a document
+    that failed :data:`PENDING_TRIES` times in this process is left to the next download. Returns how
+    many were stored."""
+    stored = 0
+    for doc_id in await repo.unrendered_ids(PENDING_BATCH + len(_failed_renders)):
+        if _failed_renders.get(doc_id, 0) >= PENDING_TRIES:
+            continue
+        if await store_copy(None, doc_id):
+            stored += 1
+            _failed_renders.pop(doc_id, None)
+        else:
+            _failed_renders[doc_id] = _failed_renders.get(doc_id, 0) + 1
+    return stored
+
+
+async def render_pending_forever(poll_seconds: float = PENDING_POLL_SECONDS) -> None:
+    """The service's background task: :func:`render_pending` every ``poll_seconds``; failures are logged."""
+    while True:
+        await asyncio.sleep(poll_seconds)
+        try:
+            await render_pending()
+        except Exception as exc:  # never fatal: the next round, or a download, tries again
+            log.error("document_render_retry_failed", error=type(exc).__name__)
+
+
 async def _readable(p: Principal, doc_id: int, *, metadata: bool = False) -> repo.DocumentRecord:
     doc = await repo.document_by_id(doc_id)
     if doc is None or doc.kind not in READERS:
@@ -238,7 +277,10 @@ async def get_pdf(p: Principal, doc_id: int) -> tuple[repo.DocumentRecord, bytes
         refreshed = await repo.document_by_id(doc_id)
         assert refreshed is not None
         doc = refreshed
-    pdf = await repo.pdf_of(doc_id)
+    try:
+        pdf = await repo.pdf_of(doc_id)
+    except (DecryptionError, binascii.Error):  # the copy's seal fails: moved, forged or damaged
+        pdf = None
     if pdf is None or doc.pdf_hash is None or pdf_hash(pdf) != doc.pdf_hash:
         await audit.access(
             p, "document.read", "failed", f"document:{doc_id}", record_unit=doc.unit_id, purpose="integrity"
@@ -258,13 +300,17 @@ async def reissue(p: Principal, doc_id: int, reason: str) -> int:
     Raises:
         NotFound / Forbidden: as :func:`get_document`, or the kind cannot be reissued (404).
         Conflict: already reissued (409: reissue the newest one).
+        ValidationFailed: a blank or over-long reason, or one holding an ID number or a person's name (422).
     """
     doc = await _readable(p, doc_id)
     if doc.kind not in REBUILDERS:
         raise NotFound("此类文书不能重新出具 / this kind of document cannot be reissued")
     if doc.replaced_by is not None:
         raise Conflict("该文书已重新出具，请对新文书操作 / this document has been reissued already")
-    content, sealed = await REBUILDERS[doc.kind](p, doc)
+    reason = clean_text(reason, "reason")
+    if not 2 <= len(reason) <= MAX_REASON:
+        raise ValidationFailed.one("reason", f"2至{MAX_REASON}字 / 2 to {MAX_REASON} characters")
+    content, sealed = await REBUILDERS[doc.kind](p, doc, reason)
     content["reissue"] = {"replaces_number": doc.number, "reason": reason}
     new_id = await issue(p, KINDS[doc.kind], content, case_id=doc.case_id, sealed=sealed, replaces=doc.id)
     await store_copy(p, new_id)
@@ -280,15 +326,37 @@ class Verification:
     issued_on: date | None = None
 
 
+async def _genuine(doc: repo.DocumentRecord, *, with_copy: bool) -> bool:
+    """True when the document's row is as issued (its sealed content opens under its identity columns)
+    and, with ``with_copy``, its stored copy opens and matches its hash."""
+    try:
+        await repo.content_of(doc.id)
+        if with_copy:
+            pdf = await repo.pdf_of(doc.id)
+            return pdf is not None and doc.pdf_hash is not None and pdf_hash(pdf) == doc.pdf_hash
+    except (DecryptionError, LookupError, ValueError, binascii.Error):
+        return False
+    return True
+
+
 async def verify(code_text: str) -> Verification:
-    """Check a verification code (no log-in). Valid means: issued, stored, and not replaced by a reissue.
-    Unknown, malformed, replaced and unrendered codes all answer only "not valid"."""
+    """Check a verification code (no log-in). Valid means: issued, stored, unaltered (the row's seal and
+    the copy's hash check out), and not replaced by a genuine reissue. Unknown, malformed, replaced,
+    unrendered and tampered codes all answer only "not valid"; tampering is logged for the operators."""
     code = normalise_code(code_text)
     if code is None:
         return Verification(False)
     doc = await repo.document_by_code(code)
-    if doc is None or doc.replaced_by is not None or doc.pdf_hash is None:
+    if doc is None or doc.pdf_hash is None:
         return Verification(False)
+    if not await _genuine(doc, with_copy=True):
+        log.error("document_integrity_failure", document_id=doc.id, during="verify")
+        return Verification(False)
+    if doc.replaced_by is not None:
+        successor = await repo.document_by_id(doc.replaced_by)
+        if successor is not None and await _genuine(successor, with_copy=False):
+            return Verification(False)
+        log.error("document_integrity_failure", document_id=doc.replaced_by, during="verify-successor")
     return Verification(True, doc.unit_name, doc.issued_on)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from juvenile_justice import db
 from juvenile_justice import protection as pf
 from juvenile_justice.domain.audit import service as audit
+from juvenile_justice.domain.documents import repository as documents_repo
 from juvenile_justice.domain.keys import repository as repo
 from juvenile_justice.lib.crypto import (
     DecryptionError,
@@ -99,8 +100,16 @@ PERSON = TableSpec(
     binding=_by_case_and_row,
 )
 CASE_STEP = TableSpec(table="case_step", sealed=("summary",), context=("case_file",), binding=_by_case_and_row)
-ISSUED_DOCUMENT = TableSpec(table="issued_document", sealed=("content",), max_batch=200)
-DOCUMENT_COPY = TableSpec(table="document_copy", sealed=("pdf",), max_batch=20)
+ISSUED_DOCUMENT = TableSpec(
+    table="issued_document",
+    sealed=("content",),
+    context=documents_repo.BINDING_COLUMNS,
+    binding=documents_repo.document_binding,
+    max_batch=200,
+)
+DOCUMENT_COPY = TableSpec(
+    table="document_copy", sealed=("pdf",), context=("pdf_hash",), binding=documents_repo.copy_binding, max_batch=20
+)
 
 PROTECTED_TABLES: tuple[TableSpec, ...] = (PERSON, CASE_STEP, ISSUED_DOCUMENT, DOCUMENT_COPY)
 """Every table with sealed columns (issue 3, point 3): what rewrap, key usage and the start-up check walk.
