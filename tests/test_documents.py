@@ -285,16 +285,20 @@ async def test_a_failed_render_leaves_no_gap_and_is_retried(
 
     with monkeypatch.context() as m:
         m.setattr(service.RENDERER, "render", broken)
+        damaged = await issue_summary(client, headers, case_id)  # its seal will fail: it must not block others
         doc = await issue_summary(client, headers, case_id)
         assert doc["status"] == "pending" and doc["pdf_hash"] is None
         assert (await client.get(f"/api/verify/{doc['verification_code']}")).json()["valid"] is False
         r = await client.get(f"/api/documents/{doc['id']}/pdf", headers=headers)
         assert r.status_code == 503
-    assert await service.render_pending() == 1  # the background retry stores it
+    async with db.transaction():  # content may be re-sealed in place (rewrap): here, under the wrong identity
+        junk = pf.seal("issued_document", "content", "elsewhere", "{}")
+        await db.fetch("UPDATE issued_document SET content = {} WHERE id = {}", junk, damaged["id"])
+    assert await service.render_pending() == 1  # the background retry stores the sound one, skips the other
     assert (await client.get(f"/api/verify/{doc['verification_code']}")).json()["valid"] is True
     r = await client.get(f"/api/documents/{doc['id']}/pdf", headers=headers)
     assert r.status_code == 200 and r.content.startswith(b"%PDF-")
-    assert (await issue_summary(client, headers, case_id))["number"].endswith(f"〔{today_china().year}〕2号")
+    assert (await issue_summary(client, headers, case_id))["number"].endswith(f"〔{today_china().year}〕3号")
 
 
 async def test_an_issue_that_cannot_be_logged_takes_no_number(client: httpx.AsyncClient) -> None:

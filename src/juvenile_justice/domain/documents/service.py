@@ -225,7 +225,12 @@ async def render_pending() -> int:
     for doc_id in await repo.unrendered_ids(PENDING_BATCH + len(_failed_renders)):
         if _failed_renders.get(doc_id, 0) >= PENDING_TRIES:
             continue
-        if await store_copy(None, doc_id):
+        try:
+            done = await store_copy(None, doc_id)
+        except Exception as exc:  # a damaged row, or the log unwritable: counted, and the others go on
+            log.error("document_render_retry_failed", document_id=doc_id, error=type(exc).__name__)
+            done = False
+        if done:
             stored += 1
             _failed_renders.pop(doc_id, None)
         else:
