@@ -53,6 +53,25 @@ def qr_codes(data: bytes, tmp_path: Path) -> list[str]:
     return found
 
 
+async def behind_the_guards(*statements: str) -> None:
+    """Run SQL as the database's owner would, past the documents' guards (an intruder's view)."""
+    tables = ("issued_document", "document_copy", "document_counter")
+    if ENGINE == "postgresql":
+        await db.execute_script(
+            [f"ALTER TABLE {t} DISABLE TRIGGER USER" for t in tables]
+            + list(statements)
+            + [f"ALTER TABLE {t} ENABLE TRIGGER USER" for t in tables]
+        )
+        return
+    marks = ", ".join("{}" for _ in tables)
+    guards = await db.fetch(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})", *tables
+    )
+    await db.execute_script(
+        [f"DROP TRIGGER {g['name']}" for g in guards] + list(statements) + [str(g["sql"]) for g in guards]
+    )
+
+
 async def case_with_suspect(client: httpx.AsyncClient, user: str = "pro1", **over: object) -> tuple[dict, int]:
     await make_user(user, "prosecutor")
     headers = await auth(client, user)
@@ -175,7 +194,9 @@ async def test_reissue_makes_a_new_numbered_copy_and_voids_the_old(client: httpx
     assert old["number"] in text and "补充办案经过" in text
     # the old copy stays readable, unchanged
     assert (await client.get(f"/api/documents/{old['id']}/pdf", headers=headers)).status_code == 200
-    for reason in ["", "   ", f"更正{SUSPECT_NAME}的信息", f"号码{SUSPECT_ID}有误", "x" * 201]:
+    bad_reasons = ["", "   ", f"更正{SUSPECT_NAME}的信息", f"号码{SUSPECT_ID}有误", "x" * 201, "联系电话17523338808"]
+    bad_reasons += ["电话１７５２３３３８８０８", "\u3164\u3164", "\u2800\u2800", "\u034f\u034f"]  # full-width, blanks
+    for reason in bad_reasons:
         bad = await client.post(f"/api/documents/{new['id']}/reissue", json={"reason": reason}, headers=headers)
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "reason", reason
     assert (await client.get(f"/api/documents/{new['id']}", headers=headers)).json()["status"] == "valid"
@@ -294,6 +315,7 @@ async def test_a_failed_render_leaves_no_gap_and_is_retried(
     async with db.transaction():  # content may be re-sealed in place (rewrap): here, under the wrong identity
         junk = pf.seal("issued_document", "content", "elsewhere", "{}")
         await db.fetch("UPDATE issued_document SET content = {} WHERE id = {}", junk, damaged["id"])
+    monkeypatch.setattr(service, "PENDING_AFTER_SECONDS", 0)  # (it leaves fresh ones to their own request)
     assert await service.render_pending() == 1  # the background retry stores the sound one, skips the other
     assert (await client.get(f"/api/verify/{doc['verification_code']}")).json()["valid"] is True
     r = await client.get(f"/api/documents/{doc['id']}/pdf", headers=headers)
@@ -384,6 +406,24 @@ async def test_identity_columns_rewritten_behind_the_guards_make_a_document_inva
             *forged.values(),
         )
     assert (await client.get(f"/api/verify/{other['verification_code']}")).json()["valid"] is True
+    # an identity column rewritten: logged-in reads refuse it too
+    await behind_the_guards(f"UPDATE issued_document SET issued_on = '2020-01-01' WHERE id = {other['id']}")
+    r = await client.get(f"/api/documents/{other['id']}", headers=headers)
+    assert r.status_code == 500 and r.json()["title"] == "integrity"
+
+
+async def test_a_reissue_cannot_be_undone_in_the_tables(client: httpx.AsyncClient) -> None:
+    """Unlinking or deleting the reissue leaves the old document void: the voiding is in the access log."""
+    headers, case_id = await case_with_suspect(client)
+    old = await issue_summary(client, headers, case_id)
+    r = await client.post(f"/api/documents/{old['id']}/reissue", json={"reason": "补充办案经过"}, headers=headers)
+    new = r.json()
+    await behind_the_guards(f"UPDATE issued_document SET replaces = NULL WHERE id = {new['id']}")
+    assert (await client.get(f"/api/verify/{old['verification_code']}")).json()["valid"] is False
+    await behind_the_guards(
+        f"DELETE FROM document_copy WHERE id = {new['id']}", f"DELETE FROM issued_document WHERE id = {new['id']}"
+    )
+    assert (await client.get(f"/api/verify/{old['verification_code']}")).json()["valid"] is False
 
 
 async def test_number_counters_only_go_up_by_one(client: httpx.AsyncClient) -> None:
@@ -398,6 +438,11 @@ async def test_number_counters_only_go_up_by_one(client: httpx.AsyncClient) -> N
             async with db.transaction():
                 await db.fetch(sql)
     assert (await issue_summary(client, headers, case_id))["number"].endswith(f"〔{today_china().year}〕2号")
+    for moved in ("last_value = 1", "last_value = 7"):  # behind the guards: back (duplicates) or ahead (a gap)
+        await behind_the_guards(f"UPDATE document_counter SET {moved}")
+        r = await client.post(f"/api/cases/{case_id}/documents", json={"kind": "case_summary"}, headers=headers)
+        assert r.status_code == 500 and r.json()["title"] == "integrity", r.text
+    assert len(await db.fetch("SELECT id FROM issued_document")) == 2
 
 
 async def test_a_long_case_makes_a_bounded_summary(client: httpx.AsyncClient, tmp_path: Path) -> None:

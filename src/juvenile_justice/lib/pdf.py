@@ -175,6 +175,8 @@ class Renderer:
         self.workers = workers
         self.time_limit = time_limit
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._slots_loop: asyncio.AbstractEventLoop | None = None
 
     def _get_pool(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
@@ -193,7 +195,7 @@ class Renderer:
         if pool is not None:
             for process in list(getattr(pool, "_processes", {}).values()):
                 process.kill()
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=False)  # what it still held fails as BrokenProcessPool
 
     async def render(self, template: str, context: dict[str, Any]) -> tuple[bytes, FetchLog]:
         """The PDF of ``template`` with ``context`` and what its renderer fetched.
@@ -202,6 +204,13 @@ class Renderer:
             RenderError: a template error, the time limit, or a worker that died (memory limit).
         """
         html = render_html(template, context)
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots_loop is not loop:  # a semaphore belongs to one event loop
+            self._slots, self._slots_loop = asyncio.Semaphore(self.workers), loop
+        async with self._slots:  # the time limit counts from a free worker, not from the queue
+            return await self._render(template, html)
+
+    async def _render(self, template: str, html: str) -> tuple[bytes, FetchLog]:
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
             pool = self._get_pool()
@@ -222,7 +231,5 @@ class Renderer:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        """Stop the workers."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        """Stop the workers at once (a render still running is abandoned: its document stays pending)."""
+        self._discard_pool()

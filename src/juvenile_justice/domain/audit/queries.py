@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -139,7 +140,8 @@ def is_record_id(text: str) -> bool:
 def looks_like_phone_number(text: str) -> bool:
     """True when ``text`` holds a mainland mobile number (11 digits from 13x–19x), also split by ``-``,
     ``.``, ``_`` or spaces: never a user name, never recorded in clear."""
-    return bool(re.search(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])", re.sub(r"[-._ ]", "", text)))
+    folded = re.sub(r"[-._\s]", "", unicodedata.normalize("NFKC", text))
+    return bool(re.search(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])", folded))
 
 
 def _validate(f: Filters) -> None:

@@ -222,3 +222,15 @@ async def entries(after_seq: int = 0, batch: int = 5000) -> AsyncIterator[dict[s
         if len(rows) < batch or not isinstance(rows[-1]["seq"], int) or isinstance(rows[-1]["seq"], Malformed):
             return
         after_seq = rows[-1]["seq"]
+
+
+async def has_entry(action: str, target: str, purpose: str) -> bool:
+    """True when the log holds an entry of ``action`` on ``target`` with exactly ``purpose`` (indexed by
+    target)."""
+    row = await db.fetch_one(
+        "SELECT 1 AS ok FROM access_log WHERE target = {} AND action = {} AND purpose = {} LIMIT 1",
+        target,
+        action,
+        purpose,
+    )
+    return row is not None

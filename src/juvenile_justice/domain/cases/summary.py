@@ -17,6 +17,8 @@ from juvenile_justice.lib.security import Principal
 
 MAX_STEPS = 100
 """Steps printed in a summary at most (the latest); the case page and the API have them all."""
+MAX_PERSONS = 200
+"""Persons (and decisions) printed in a summary at most; the note says how many there are."""
 MAX_STEP_TEXT = 500
 """Characters of a step's summary printed in a case summary at most (a longer one ends with …)."""
 
@@ -73,8 +75,9 @@ async def summary_content(p: Principal, case_id: int) -> tuple[repo.CaseRecord, 
                 "age_at_offense": x.age_at_offense,
                 "minor": x.minor_at_offense,
             }
-            for x in persons
+            for x in persons[:MAX_PERSONS]
         ],
+        "persons_total": len(persons),
         "steps": [
             {"occurred_on": x.occurred_on.isoformat(), "kind": x.kind, "summary": _clip(x.summary)}
             for x in steps[-MAX_STEPS:]
@@ -88,7 +91,8 @@ async def summary_content(p: Principal, case_id: int) -> tuple[repo.CaseRecord, 
                 "document_number": d.document_number,
                 "sentence": _sentence(d.sentence_kind, d.sentence_months),
             }
-            for d in decisions
+            for d in decisions[-MAX_PERSONS:]
         ],
+        "decisions_total": len(decisions),
     }
     return case, content

@@ -117,7 +117,12 @@ def _record(r: dict[str, Any]) -> DocumentRecord:
 async def next_serial(unit_id: int, type_code: str, year: int) -> int:
     """The next serial of (unit, type code, year). Call inside the transaction that records the document:
     the counter row stays locked until it commits (concurrent issuers queue; no duplicate) and a rollback
-    gives the serial back (no gap)."""
+    gives the serial back (no gap).
+
+    Raises:
+        CounterMismatch: the counter is not one above the last serial issued (it was changed outside the
+            service): nothing is issued.
+    """
     row = await db.fetch_one(
         "INSERT INTO document_counter (unit, type_code, year, last_value) VALUES ({}, {}, {}, 1) "
         "ON CONFLICT (unit, type_code, year) DO UPDATE SET last_value = document_counter.last_value + 1 "
@@ -127,7 +132,24 @@ async def next_serial(unit_id: int, type_code: str, year: int) -> int:
         year,
     )
     assert row is not None
-    return int(row["last_value"])
+    value = int(row["last_value"])
+    last = await db.fetch_one(
+        "SELECT MAX(serial) AS last FROM issued_document WHERE unit = {} AND type_code = {} AND year = {}",
+        unit_id,
+        type_code,
+        year,
+    )
+    issued = int(last["last"]) if last and last["last"] is not None else 0
+    if value != issued + 1:  # the counter was moved behind the guards: never a duplicate, never a gap
+        raise CounterMismatch(unit_id, type_code, year, value, issued)
+    return value
+
+
+class CounterMismatch(RuntimeError):
+    """A number counter disagrees with the serials issued (changed outside the service)."""
+
+    def __init__(self, unit_id: int, type_code: str, year: int, value: int, issued: int) -> None:
+        super().__init__(f"document counter of unit {unit_id}, {type_code}, {year} is {value}; last issued {issued}")
 
 
 async def insert_document(values: dict[str, Any], content: dict[str, Any]) -> int:
@@ -235,11 +257,12 @@ async def pdf_of(doc_id: int) -> bytes | None:
     return base64.b64decode(pf.open_required(COPY_TABLE, "pdf", copy_binding(row), row["pdf"]), validate=True)
 
 
-async def unrendered_ids(limit: int) -> list[int]:
-    """Documents without a stored copy, oldest first (the renderer's retry queue)."""
+async def unrendered_ids(limit: int, issued_before: datetime) -> list[int]:
+    """Documents issued before ``issued_before`` without a stored copy, oldest first (the retry queue)."""
     rows = await db.fetch(
         "SELECT d.id FROM issued_document d LEFT JOIN document_copy c ON c.id = d.id "
-        "WHERE c.id IS NULL ORDER BY d.id LIMIT {}",
+        "WHERE c.id IS NULL AND d.issued_at < {} ORDER BY d.id LIMIT {}",
+        issued_before,
         limit,
     )
     return [int(r["id"]) for r in rows]

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import segno
@@ -29,7 +30,9 @@ import structlog
 
 from juvenile_justice import db
 from juvenile_justice.domain.accounts import repository as accounts_repo
+from juvenile_justice.domain.audit import repository as audit_repo
 from juvenile_justice.domain.audit import service as audit
+from juvenile_justice.domain.audit.queries import looks_like_phone_number
 from juvenile_justice.domain.cases.rules import clean_text
 from juvenile_justice.domain.documents import repository as repo
 from juvenile_justice.domain.documents.codes import document_number, grouped, new_verification_code, normalise_code
@@ -92,11 +95,42 @@ class DocumentNotReady(DomainError):
     title = "Service Unavailable"
 
 
+VOID_ACTION = "document.void"
+"""The access-log action that records a document replaced by a reissue: the log is hash-chained, so the
+voiding cannot be undone by editing the documents' tables."""
 MAX_REASON = 200
+
+
+def _void_purpose(code: str) -> str:
+    """The purpose of a ``document.void`` entry: the voided document's code (a document id alone could
+    name another document in a restored or re-created database)."""
+    return f"void:{code}"
+
+
 """Characters of a reissue reason at most."""
 
 RENDERER = Renderer()
 """The process's document renderer (worker processes started on first use)."""
+
+
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+"""Hangul fillers: letters to Unicode, blanks on paper."""
+
+
+def _reason(text: str) -> str:
+    """A reissue reason as printed: free text (no ID number, control or invisible characters), 2 to
+    :data:`MAX_REASON` characters with at least two letters or digits, and no phone number.
+
+    Raises:
+        ValidationFailed: naming ``reason``.
+    """
+    reason = clean_text(text, "reason")
+    visible = [c for c in reason if unicodedata.category(c)[0] in "LN" and c not in _FILLERS]
+    if not 2 <= len(reason) <= MAX_REASON or len(visible) < 2:
+        raise ValidationFailed.one("reason", f"2至{MAX_REASON}字 / 2 to {MAX_REASON} characters, written out")
+    if looks_like_phone_number(reason):
+        raise ValidationFailed.one("reason", "不得写入电话号码 / must not contain a phone number")
+    return reason
 
 
 def pdf_hash(pdf: bytes) -> str:
@@ -131,6 +165,7 @@ async def issue(
 
     Raises:
         Conflict: ``replaces`` has been reissued already (409).
+        IntegrityFailure: the number counter was changed outside the service (500 "integrity"; nothing issued).
         AuditUnavailable: the access log cannot be written (503; nothing is recorded).
     """
     today = today_china()
@@ -139,7 +174,13 @@ async def issue(
         assert unit is not None
         if replaces is not None and await repo.successor_of(replaces) is not None:
             raise Conflict("该文书已重新出具，请对新文书操作 / this document has been reissued already")
-        serial = await repo.next_serial(unit.id, kind.type_code, today.year)
+        try:
+            serial = await repo.next_serial(unit.id, kind.type_code, today.year)
+        except repo.CounterMismatch as exc:
+            log.error("document_counter_mismatch", detail=str(exc))
+            raise IntegrityFailure(
+                "文号计数器与已出具的文号不符，已停止出具 / the number counter disagrees with the numbers issued"
+            ) from None
         values = {
             "unit": unit.id,
             "kind": kind.kind,
@@ -158,6 +199,11 @@ async def issue(
         doc_id = await repo.insert_document(values, content)
         target, purpose = _target(doc_id, case_id, kind.kind)
         await audit.access(p, "document.issue", "allowed", target, record_unit=unit.id, purpose=purpose)
+        if replaces is not None:  # the voiding of the old copy, where no one can quietly take it back
+            old = await repo.document_by_id(replaces)
+            assert old is not None
+            await audit.access(p, VOID_ACTION, "allowed", f"document:{replaces}", record_unit=unit.id,
+                               purpose=_void_purpose(old.verification_code))  # fmt: skip
     return doc_id
 
 
@@ -214,6 +260,7 @@ async def store_copy(p: Principal | None, doc_id: int) -> bool:
 PENDING_POLL_SECONDS = 60.0
 PENDING_BATCH = 5
 PENDING_TRIES = 3
+PENDING_AFTER_SECONDS = 180
 _failed_renders: dict[int, int] = {}
 
 
@@ -222,7 +269,8 @@ async def render_pending() -> int:
     that failed :data:`PENDING_TRIES` times in this process is left to the next download. Returns how
     many were stored."""
     stored = 0
-    for doc_id in await repo.unrendered_ids(PENDING_BATCH + len(_failed_renders)):
+    before = now_utc() - timedelta(seconds=PENDING_AFTER_SECONDS)  # not one its own request still renders
+    for doc_id in await repo.unrendered_ids(PENDING_BATCH + len(_failed_renders), before):
         if _failed_renders.get(doc_id, 0) >= PENDING_TRIES:
             continue
         try:
@@ -254,6 +302,9 @@ async def _readable(p: Principal, doc_id: int, *, metadata: bool = False) -> rep
         raise NotFound("文书不存在 / no such document")
     check = METADATA_READERS.get(doc.kind, READERS[doc.kind]) if metadata else READERS[doc.kind]
     await check(p, doc)
+    if not await _genuine(doc, with_copy=False):  # its identity columns were rewritten behind the guards
+        log.error("document_integrity_failure", document_id=doc.id, during="read")
+        raise IntegrityFailure("文书记录与其封存内容不符 / the document's record does not match its seal")
     return doc
 
 
@@ -312,9 +363,7 @@ async def reissue(p: Principal, doc_id: int, reason: str) -> int:
         raise NotFound("此类文书不能重新出具 / this kind of document cannot be reissued")
     if doc.replaced_by is not None:
         raise Conflict("该文书已重新出具，请对新文书操作 / this document has been reissued already")
-    reason = clean_text(reason, "reason")
-    if not 2 <= len(reason) <= MAX_REASON:
-        raise ValidationFailed.one("reason", f"2至{MAX_REASON}字 / 2 to {MAX_REASON} characters")
+    reason = _reason(reason)
     content, sealed = await REBUILDERS[doc.kind](p, doc, reason)
     content["reissue"] = {"replaces_number": doc.number, "reason": reason}
     new_id = await issue(p, KINDS[doc.kind], content, case_id=doc.case_id, sealed=sealed, replaces=doc.id)
@@ -346,7 +395,8 @@ async def _genuine(doc: repo.DocumentRecord, *, with_copy: bool) -> bool:
 
 async def verify(code_text: str) -> Verification:
     """Check a verification code (no log-in). Valid means: issued, stored, unaltered (the row's seal and
-    the copy's hash check out), and not replaced by a genuine reissue. Unknown, malformed, replaced,
+    the copy's hash check out), and not replaced by a reissue (its ``document.void`` entry in the access
+    log, or a genuine successor row). Unknown, malformed, replaced,
     unrendered and tampered codes all answer only "not valid"; tampering is logged for the operators."""
     code = normalise_code(code_text)
     if code is None:
@@ -357,6 +407,8 @@ async def verify(code_text: str) -> Verification:
     if not await _genuine(doc, with_copy=True):
         log.error("document_integrity_failure", document_id=doc.id, during="verify")
         return Verification(False)
+    if await audit_repo.has_entry(VOID_ACTION, f"document:{doc.id}", _void_purpose(doc.verification_code)):
+        return Verification(False)  # replaced by a reissue (whatever the documents' tables now say)
     if doc.replaced_by is not None:
         successor = await repo.document_by_id(doc.replaced_by)
         if successor is not None and await _genuine(successor, with_copy=False):
