@@ -54,31 +54,34 @@ SAMPLE_CASE = {
 
 
 IMMUTABLE_TABLES = ("issued_document", "document_copy", "document_counter")
-"""Tables whose rows the database refuses to delete (issued documents); tests lift that for clean-up only."""
+"""Tables whose rows the database refuses to change or delete (issued documents, number counters)."""
 
 
-async def truncate_all() -> None:
-    """Empty every application table (not the migration table). Issued documents cannot be deleted, by
-    design: their guards are lifted for the clean-up (PostgreSQL: disabled; SQLite: dropped and re-made)."""
+async def behind_the_guards(*statements: str) -> None:
+    """Run SQL past the guards of :data:`IMMUTABLE_TABLES`, as the database's owner could (PostgreSQL:
+    triggers disabled; SQLite: dropped and re-made): the tests' clean-up, and an intruder's view."""
     if db.is_postgres():
         await db.execute_script(
             [f"ALTER TABLE {t} DISABLE TRIGGER USER" for t in IMMUTABLE_TABLES]
-            + [f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"]
+            + list(statements)
             + [f"ALTER TABLE {t} ENABLE TRIGGER USER" for t in IMMUTABLE_TABLES]
         )
         return
     marks = ", ".join("{}" for _ in IMMUTABLE_TABLES)
     guards = await db.fetch(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks}) "
-        "AND name LIKE '%no_delete'",
-        *IMMUTABLE_TABLES,
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})", *IMMUTABLE_TABLES
     )
     await db.execute_script(
-        [f"DROP TRIGGER {g['name']}" for g in guards]
-        + [f"DELETE FROM {t}" for t in TABLES]
-        + ["DELETE FROM sqlite_sequence"]
-        + [str(g["sql"]) for g in guards]
+        [f"DROP TRIGGER {g['name']}" for g in guards] + list(statements) + [str(g["sql"]) for g in guards]
     )
+
+
+async def truncate_all() -> None:
+    """Empty every application table (not the migration table); issued documents past their guards."""
+    if db.is_postgres():
+        await behind_the_guards(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    else:
+        await behind_the_guards(*[f"DELETE FROM {t}" for t in TABLES], "DELETE FROM sqlite_sequence")
 
 
 def resident_id(birth: date, *, region: str = "370811", seq: int = 12, male: bool = True) -> str:

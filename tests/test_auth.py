@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from helpers import PASSWORD, make_user
+from helpers import PASSWORD, PROSECUTORATE, make_user
 from juvenile_justice import db
 from juvenile_justice.domain.accounts import service as accounts
 
@@ -242,3 +242,12 @@ async def test_home_page_fits_the_role(client: httpx.AsyncClient, role: str, hom
     assert r.status_code in (302, 303) and r.headers["location"] == home
     account = await client.get("/account", headers=cookie)
     assert account.status_code == 200 and "u1" in account.text
+
+
+@pytest.mark.parametrize("name", ["13800138000", "138-0013-8000", "u.175.2333.8808"])
+async def test_a_user_name_is_never_a_phone_number(name: str) -> None:
+    """User names are logged in clear: a mobile number (also split by separators) is refused."""
+    from juvenile_justice.lib.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed, match="phone"):
+        await accounts.add_user(name, role="prosecutor", unit=PROSECUTORATE, password=PASSWORD)

@@ -15,7 +15,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import ENGINE, OTHER_PROCURATORATE, SAMPLE_CASE, auth, make_user, poppler, resident_id, squeeze
+from helpers import (
+    ENGINE,
+    OTHER_PROCURATORATE,
+    SAMPLE_CASE,
+    auth,
+    behind_the_guards,
+    make_user,
+    poppler,
+    resident_id,
+    squeeze,
+)
 from juvenile_justice import db
 from juvenile_justice import protection as pf
 from juvenile_justice.domain.accounts import repository as accounts_repo
@@ -51,25 +61,6 @@ def qr_codes(data: bytes, tmp_path: Path) -> list[str]:
         out = subprocess.run(["zbarimg", "-q", "--raw", str(page)], capture_output=True, text=True)
         found += [line for line in out.stdout.splitlines() if line]
     return found
-
-
-async def behind_the_guards(*statements: str) -> None:
-    """Run SQL as the database's owner would, past the documents' guards (an intruder's view)."""
-    tables = ("issued_document", "document_copy", "document_counter")
-    if ENGINE == "postgresql":
-        await db.execute_script(
-            [f"ALTER TABLE {t} DISABLE TRIGGER USER" for t in tables]
-            + list(statements)
-            + [f"ALTER TABLE {t} ENABLE TRIGGER USER" for t in tables]
-        )
-        return
-    marks = ", ".join("{}" for _ in tables)
-    guards = await db.fetch(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})", *tables
-    )
-    await db.execute_script(
-        [f"DROP TRIGGER {g['name']}" for g in guards] + list(statements) + [str(g["sql"]) for g in guards]
-    )
 
 
 async def case_with_suspect(client: httpx.AsyncClient, user: str = "pro1", **over: object) -> tuple[dict, int]:

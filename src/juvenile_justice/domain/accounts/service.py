@@ -17,6 +17,7 @@ from juvenile_justice.domain.accounts.tables import UNIT_KINDS
 from juvenile_justice.domain.audit import service as audit
 from juvenile_justice.lib.clock import now_utc
 from juvenile_justice.lib.errors import NotAuthenticated, TooManyAttempts, ValidationFailed
+from juvenile_justice.lib.phone_numbers import contains_mobile_number
 from juvenile_justice.lib.security import (
     CAPABILITIES,
     ROLES,
@@ -224,7 +225,7 @@ async def add_user(
         raise ValidationFailed.one("username", "2-64 characters: a-z, 0-9, '_', '.', '-'")
     if re.search(r"[0-9]{13}", name):  # user names are logged in clear: never an ID number
         raise ValidationFailed.one("username", "no run of 13 or more digits (an ID number is not a user name)")
-    if re.search(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])", re.sub(r"[-._]", "", name)):  # nor a phone number
+    if contains_mobile_number(name):  # nor a phone number
         raise ValidationFailed.one("username", "not a mobile phone number (user names are logged in clear)")
     if role not in ROLES:
         raise ValidationFailed.one("role", f"must be one of {', '.join(ROLES)}")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -32,6 +31,7 @@ from juvenile_justice.domain.calendar.service import working_day_calendar
 from juvenile_justice.lib import audit_chain as chain
 from juvenile_justice.lib.errors import NotFound, ValidationFailed
 from juvenile_justice.lib.pagination import check_limit, decode_cursor, encode_cursor
+from juvenile_justice.lib.phone_numbers import contains_mobile_number
 from juvenile_justice.lib.security import Principal
 from juvenile_justice.protection import audit_hashes
 from juvenile_justice.settings import get_settings
@@ -137,13 +137,6 @@ def is_record_id(text: str) -> bool:
     return bool(_RECORD_ID.fullmatch(text))
 
 
-def looks_like_phone_number(text: str) -> bool:
-    """True when ``text`` holds a mainland mobile number (11 digits from 13x–19x), also split by ``-``,
-    ``.``, ``_`` or spaces: never a user name, never recorded in clear."""
-    folded = re.sub(r"[-._\s]", "", unicodedata.normalize("NFKC", text))
-    return bool(re.search(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])", folded))
-
-
 def _validate(f: Filters) -> None:
     if f.record_id is not None and not _RECORD_ID.fullmatch(f.record_id):
         raise ValidationFailed.one(
@@ -160,7 +153,7 @@ def _validate(f: Filters) -> None:
     if f.outcome is not None and f.outcome not in service.OUTCOMES:
         raise ValidationFailed.one("outcome", "结果应为允许、拒绝或失败 / one of allowed, refused, failed")
     if f.actor is not None and (
-        not _ACTOR.fullmatch(f.actor) or re.search(r"[0-9]{13}", f.actor) or looks_like_phone_number(f.actor)
+        not _ACTOR.fullmatch(f.actor) or re.search(r"[0-9]{13}", f.actor) or contains_mobile_number(f.actor)
     ):
         raise ValidationFailed.one("actor", "用户名由小写字母、数字和 _ . - 组成 / a user name (a-z, 0-9, _ . -)")
     if f.since is not None and f.until is not None and f.since >= f.until:

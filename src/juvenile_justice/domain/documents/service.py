@@ -32,7 +32,6 @@ from juvenile_justice import db
 from juvenile_justice.domain.accounts import repository as accounts_repo
 from juvenile_justice.domain.audit import repository as audit_repo
 from juvenile_justice.domain.audit import service as audit
-from juvenile_justice.domain.audit.queries import looks_like_phone_number
 from juvenile_justice.domain.cases.rules import clean_text
 from juvenile_justice.domain.documents import repository as repo
 from juvenile_justice.domain.documents.codes import document_number, grouped, new_verification_code, normalise_code
@@ -41,6 +40,7 @@ from juvenile_justice.lib.clock import now_utc, today_china
 from juvenile_justice.lib.crypto import DecryptionError
 from juvenile_justice.lib.errors import Conflict, DomainError, NotFound, ValidationFailed
 from juvenile_justice.lib.pdf import Renderer, RenderError
+from juvenile_justice.lib.phone_numbers import contains_mobile_number
 from juvenile_justice.lib.security import Principal
 from juvenile_justice.settings import get_settings
 
@@ -128,7 +128,7 @@ def _reason(text: str) -> str:
     visible = [c for c in reason if unicodedata.category(c)[0] in "LN" and c not in _FILLERS]
     if not 2 <= len(reason) <= MAX_REASON or len(visible) < 2:
         raise ValidationFailed.one("reason", f"2至{MAX_REASON}字 / 2 to {MAX_REASON} characters, written out")
-    if looks_like_phone_number(reason):
+    if contains_mobile_number(reason):
         raise ValidationFailed.one("reason", "不得写入电话号码 / must not contain a phone number")
     return reason
 
