@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c
 
-BENCHES = ("bench_import", "bench_case_list", "bench_crypto", "bench_audit", "bench_documents")
+BENCHES = ("bench_import", "bench_case_list", "bench_crypto", "bench_audit", "bench_documents", "bench_sealing")
 
 
 def _load() -> str:
@@ -110,7 +110,7 @@ def main() -> int:
         for name in args.only or BENCHES:
             extra = ["--profile"] if args.profile and name == "bench_import" else []
             extra += ["--whatif-lean"] if args.whatif_lean and name == "bench_import" else []
-            no_whatif = ("bench_crypto", "bench_audit", "bench_documents")
+            no_whatif = ("bench_crypto", "bench_audit", "bench_documents", "bench_sealing")
             args_for = [a for a in common if not (name in no_whatif and a == "--whatif")]
             print(f"\n### {name} {' '.join(common + extra)}", flush=True)
             data, elapsed, rc = _run(name, args_for + extra)
@@ -139,6 +139,10 @@ def main() -> int:
         from bench_audit import report as audit_report
 
         print(audit_report(results["bench_audit"]))
+    if results.get("bench_sealing"):
+        from bench_sealing import report as sealing_report
+
+        print(sealing_report(results["bench_sealing"]))
     c.write_result(args.json_out, results)
     failed = [f"{b}/{e}" for b, r in results.items() for e, v in r.items() if isinstance(v, dict) and "error" in v]
     if failed:

@@ -22,6 +22,10 @@ from juvenile_justice.lib.resident_id import check_digit
 ENGINE = "postgresql" if os.environ.get("JJ_DATABASE_URL", "").startswith("postgres") else "sqlite"
 
 TABLES = [
+    "query_request",
+    "unseal_request",
+    "sealing_task",
+    "sealed_record",
     "document_copy",
     "issued_document",
     "document_counter",
@@ -53,7 +57,14 @@ SAMPLE_CASE = {
 """A valid ``POST /api/cases`` body."""
 
 
-IMMUTABLE_TABLES = ("issued_document", "document_copy", "document_counter")
+IMMUTABLE_TABLES = (
+    "issued_document",
+    "document_copy",
+    "document_counter",
+    "sealed_record",
+    "query_request",
+    "unseal_request",
+)
 """Tables whose rows the database refuses to change or delete (issued documents, number counters)."""
 
 

@@ -229,7 +229,7 @@ async def accounts_repo_unit(name: str) -> object:
     [
         ("prosecutor", "/cases"),
         ("aid_officer", "/cases"),
-        ("judge", "/account"),
+        ("judge", "/sealed-status"),
         ("auditor", "/audit"),
         ("admin", "/account"),
     ],

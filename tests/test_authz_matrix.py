@@ -32,7 +32,7 @@ import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 
-from helpers import OTHER_PROCURATORATE, PASSWORD, make_user, resident_id
+from helpers import OTHER_PROCURATORATE, PASSWORD, behind_the_guards, make_user, resident_id
 from juvenile_justice import db
 from juvenile_justice.domain.accounts import repository as accounts_repo
 from juvenile_justice.domain.accounts import service as accounts
@@ -87,11 +87,24 @@ class World:
     """A case summary of the case (issued, not rendered: a read renders it)."""
     code: str
     """Its verification code."""
+    record_id: int = 0
+    """A sealed record: another suspect of the prosecutor's, in a second case, sealed on a judgment (made
+    by :meth:`ensure_sealed` for the routes that need it: it costs two more users)."""
+    request_id: int = 0
+    """A pending lawful query of that record, filed by a judge of the court (``judge_w``)."""
+    unseal_request_id: int = 0
+    """A pending request to lift that seal, by another prosecutor of the unit (``pro_w``)."""
+
+    async def ensure_sealed(self) -> None:
+        if not self.record_id:
+            headers = await bearer("pro1")
+            self.record_id, self.request_id, self.unseal_request_id = await _sealed_record(self.client, headers)
 
     def path(self, template: str) -> str:
         return template.format(
-            case_id=self.case_id, person_id=self.person_id, seq=self.seq, document_id=self.document_id, code=self.code
-        )
+            case_id=self.case_id, person_id=self.person_id, seq=self.seq, document_id=self.document_id, code=self.code,
+            record_id=self.record_id, request_id=self.request_id, unseal_request_id=self.unseal_request_id,
+        )  # fmt: skip
 
 
 def username_of(who: str) -> str:
@@ -128,6 +141,31 @@ async def world(client: httpx.AsyncClient) -> World:
         client=client, case_id=case_id, person_id=person_id, seq=int(entry["seq"]), document_id=document_id,
         code=doc.verification_code,
     )  # fmt: skip
+
+
+SEALED_ID_NUMBER = resident_id(date(2005, 2, 1), seq=71, male=True)
+
+
+async def _sealed_record(client: httpx.AsyncClient, headers: dict[str, str]) -> tuple[int, int, int]:
+    """A second case of pro1's whose juvenile suspect is sealed, a judge's pending query about the record
+    and another prosecutor's pending request to lift the seal."""
+    r = await client.post("/api/cases", json={**CASE, "title": "皇甫某某盗窃案"}, headers=headers)
+    case_id = r.json()["id"]
+    suspect = {"role": "suspect", "name": "皇甫子墨", "gender": "male", "id_number": SEALED_ID_NUMBER}
+    person_id = (await client.post(f"/api/cases/{case_id}/persons", json=suspect, headers=headers)).json()["id"]
+    r = await client.post(f"/api/persons/{person_id}/sealing", json=await sealing(None, "prosecutor"), headers=headers)  # type: ignore[arg-type]
+    assert r.status_code == 201, r.text
+    record_id = r.json()["id"]
+    await make_user("judge_w", "judge")
+    r = await client.post(
+        f"/api/sealed-records/{record_id}/query-requests", json=COURT_QUERY, headers=await bearer("judge_w")
+    )
+    assert r.status_code == 201 and r.json()["status"] == "pending", r.text
+    request_id = r.json()["id"]
+    await make_user("pro_w", "prosecutor")
+    r = await client.post(f"/api/sealed-records/{record_id}/unseal", json=UNSEAL, headers=await bearer("pro_w"))
+    assert r.status_code == 202, r.text
+    return record_id, request_id, r.json()["unseal_request_id"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -206,6 +244,49 @@ async def reissue_reason(w: World, who: str) -> dict[str, Any]:
     return {"reason": "更正笔误"}
 
 
+COURT_QUERY = {"purpose": "审理另案需核实前科", "legal_basis": "《中华人民共和国刑事诉讼法》第二百八十六条",
+               "requesting_unit": "济宁市任城区人民法院", "requesting_unit_type": "court"}  # fmt: skip
+UNSEAL = {"rule": "retrial", "reason": "再审改判", "combined_sentence_months": 72,
+          "judgment_document_number": "(2022)鲁08刑再1号"}  # fmt: skip
+
+
+async def query_request(w: World, who: str) -> dict[str, Any]:
+    return dict(COURT_QUERY)
+
+
+async def query_decision(w: World, who: str) -> dict[str, Any]:
+    return {"approve": True, "reason": "审判需要", "valid_days": 3}
+
+
+async def unseal_request(w: World, who: str) -> dict[str, Any]:
+    await behind_the_guards("DELETE FROM unseal_request")  # one pending request per record
+    return dict(UNSEAL)
+
+
+async def unseal_form(w: World, who: str) -> dict[str, Any]:
+    await w.ensure_sealed()
+    return {**await unseal_request(w, who), "record_id": w.record_id}
+
+
+async def unseal_decision(w: World, who: str) -> dict[str, Any]:
+    return {"approve": False, "reason": "理由不足"}
+
+
+async def certificate(w: World, who: str) -> dict[str, Any]:
+    await w.ensure_sealed()
+    return {"id_number": SEALED_ID_NUMBER, "applicant": "self"}
+
+
+async def sealed_status(w: World, who: str) -> dict[str, Any]:
+    await w.ensure_sealed()
+    return {"id_number": SEALED_ID_NUMBER}
+
+
+async def sealing(w: World, who: str) -> dict[str, Any]:
+    return {"basis": "judgment", "decision_date": "2021-09-01", "document_number": "任刑初字〔2021〕8号",
+            "sentence_kind": "fixed_term", "sentence_months": 24}  # fmt: skip
+
+
 async def report_period(w: World, who: str) -> dict[str, Any]:
     today = today_china().isoformat()
     return {"from": today, "to": today}
@@ -267,10 +348,23 @@ MATRIX: dict[tuple[str, str], Row] = {
     # --- documents ----------------------------------------------------------------------------
     ("POST", "/api/cases/{case_id}/documents"):      row(A, R, R, R, R, R, body=document_kind),
     ("GET", "/api/cases/{case_id}/documents"):       row(A, R, A, R, R, R),
-    ("GET", "/api/documents/{document_id}"):         row(A, R, A, N, R, R),
-    ("GET", "/api/documents/{document_id}/pdf"):     row(A, R, R, N, R, R),
+    ("GET", "/api/documents/{document_id}"):         row(A, N, A, N, R, R),
+    ("GET", "/api/documents/{document_id}/pdf"):     row(A, N, R, N, R, R),
     ("POST", "/api/documents/{document_id}/reissue"): row(A, R, R, N, R, R, body=reissue_reason),
     ("GET", "/api/verify/{code}"):                   row(A, A, A, A, A, A),
+    # --- sealing ------------------------------------------------------------------------------
+    ("POST", "/api/persons/{person_id}/sealing"):    row(A, R, R, R, R, R, body=sealing),
+    ("POST", "/api/sealed-status/lookup"):           row(A, A, R, R, R, R, body=lookup),
+    ("GET", "/api/sealing/tasks"):                   row(A, R, R, R, R, R),
+    ("POST", "/api/sealed-records/{record_id}/query-requests"): row(A, A, R, R, R, R, body=query_request),
+    ("GET", "/api/query-requests"):                  row(A, A, R, R, R, R),
+    ("GET", "/api/query-requests/{request_id}"):     row(A, N, R, R, R, R),
+    ("POST", "/api/query-requests/{request_id}/decision"): row(A, R, R, R, R, R, body=query_decision),
+    ("GET", "/api/sealed-records/{record_id}"):      row(R, R, R, R, R, R),
+    ("POST", "/api/sealed-records/{record_id}/unseal"): row(A, R, R, R, R, R, body=unseal_request),
+    ("GET", "/api/unseal-requests"):                 row(A, R, R, R, R, R),
+    ("POST", "/api/unseal-requests/{unseal_request_id}/decision"): row(A, R, R, R, R, R, body=unseal_decision),
+    ("POST", "/api/no-record-certificates"):         row(A, R, R, R, R, R, body=certificate),
     # --- pages --------------------------------------------------------------------------------
     ("GET", "/"):                                    row(A, A, A, A, A, R),
     ("GET", "/account"):                             row(A, A, A, A, A, R),
@@ -296,10 +390,23 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/audit/reports"):                       row(R, R, R, A, R, R),
     ("POST", "/audit/reports"):                      row(R, R, R, A, R, R, body=report_period),
     ("POST", "/cases/{case_id}/documents"):          row(A, R, R, R, R, R, body=document_kind),
-    ("GET", "/documents/{document_id}/pdf"):         row(A, R, R, N, R, R),
+    ("GET", "/documents/{document_id}/pdf"):         row(A, N, R, N, R, R),
     ("POST", "/documents/{document_id}/reissue"):    row(A, R, R, N, R, R, body=reissue_reason),
     ("GET", "/verify"):                              row(A, A, A, A, A, A),
     ("GET", "/verify/{code}"):                       row(A, A, A, A, A, A),
+    ("GET", "/sealing"):                             row(A, R, R, R, R, R),
+    ("POST", "/persons/{person_id}/sealing"):        row(A, R, R, R, R, R, body=sealing),
+    ("POST", "/query-requests/{request_id}/decision"): row(A, R, R, R, R, R, body=query_decision),
+    ("POST", "/sealing/unseal"):                     row(A, R, R, R, R, R, body=unseal_form),
+    ("POST", "/unseal-requests/{unseal_request_id}/decision"): row(A, R, R, R, R, R, body=unseal_decision),
+    ("GET", "/no-record-certificates"):              row(A, R, R, R, R, R),
+    ("POST", "/no-record-certificates"):             row(A, R, R, R, R, R, body=certificate),
+    ("GET", "/sealed-status"):                       row(A, A, R, R, R, R),
+    ("POST", "/sealed-status"):                      row(A, A, R, R, R, R, body=sealed_status),
+    ("GET", "/sealed-records/{record_id}/query-requests/new"): row(A, A, R, R, R, R),
+    ("POST", "/sealed-records/{record_id}/query-requests/new"): row(A, A, R, R, R, R, body=query_request),
+    ("GET", "/query-requests"):                      row(A, A, R, R, R, R),
+    ("GET", "/sealed-records/{record_id}"):          row(R, R, R, R, R, R),
 }
 # fmt: on
 
@@ -365,6 +472,8 @@ async def call(w: World, method: str, template: str, who: str, *, username: str 
     client = w.client
     spec = MATRIX[(method, template)]
     api = is_api(template)
+    if any(f"{{{name}}}" in template for name in ("record_id", "request_id", "unseal_request_id")):
+        await w.ensure_sealed()
     headers: dict[str, str] = {}
     if who != ANONYMOUS:
         name = username or username_of(who)
@@ -447,6 +556,9 @@ async def _assert_refusal_logged(before: int, username: str, r: httpx.Response) 
         ("person", r"/persons/(\d+)"),
         ("access_log", r"/access-log/(\d+)"),
         ("document", r"/documents/(\d+)"),
+        ("sealed_record", r"/sealed-records/(\d+)"),
+        ("query_request", r"/query-requests/(\d+)"),
+        ("unseal_request", r"/unseal-requests/(\d+)"),
     ):
         if match := re.search(pattern, path):
             expected = {f"{kind}:{match.group(1)}"}

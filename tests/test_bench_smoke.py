@@ -33,3 +33,17 @@ def test_bench_crypto_runs_end_to_end() -> None:
     assert "worker exited" not in r.stdout, r.stderr[-3000:]
     for figure in ("aes text envelope", "person read over HTTP", "ID lookup at 300 persons", "rewrap: 301 persons"):
         assert figure in r.stdout, r.stdout
+
+
+def test_bench_sealing_runs_end_to_end() -> None:
+    """The sealed-status benchmark (issue 6) runs on a tiny SQLite world and prints both handlers."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JJ_")}
+    r = subprocess.run(
+        [sys.executable, str(BENCH.with_name("bench_sealing.py")), "--engine=sqlite", "--quick",
+         "--sqlite-people=200", "--clients=5", "--requests=40"],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "worker exited" not in r.stdout, r.stderr[-3000:]
+    for figure in ("200 persons, 100 sealed records", "bare handler", "POST /api/sealed-status/lookup", "aim ≥ 0.5"):
+        assert figure in r.stdout, r.stdout

@@ -630,3 +630,80 @@ def test_prosecutor_issues_and_verifies_a_case_summary(browse: Browse, seed: See
 
 def test_auditor_issues_a_report(browse: Browse, seed: Seed) -> None:
     browse(auditor_issues_a_report, seed)
+
+
+@pytest.fixture
+async def to_seal(seed: Seed, live_server: str) -> Seed:
+    """The seed, with a judge (judge1) and a 24-month judgment against the theft suspect (a sealing task)."""
+    await make_user("judge1", "judge")
+    async with httpx.AsyncClient(base_url=live_server, timeout=10) as c:
+        pro1 = await auth(c, "pro1")
+        persons = (await c.get(f"/api/cases/{seed.theft['id']}/persons", headers=pro1)).json()["items"]
+        body = {"person_id": persons[0]["id"], "kind": "judgment", "decision_date": "2021-09-01",
+                "effective_date": "2021-09-12", "document_number": "(2021)鲁0811刑初88号",
+                "sentence_kind": "fixed_term", "sentence_months": 24}  # fmt: skip
+        r = await c.post(f"/api/cases/{seed.theft['id']}/decisions", json=body, headers=pro1)
+        assert r.status_code == 201 and r.json()["sealing"]["task_id"], r.text
+    return seed
+
+
+def sealing_from_task_to_a_lawful_read(page: Page, seed: Seed) -> None:
+    """The prosecutor seals from the task list; the case leaves the list; the judge checks the status,
+    applies to read; another prosecutor approves; the judge reads the record under the grant."""
+    log_in(page, "pro1")
+    page.goto(f"/cases/{seed.theft['id']}")
+    expect(page.locator("#decisions td.sealing")).to_contain_text("应当封存")
+    page.locator("#nav-sealing").click()
+    task = page.locator("#open-tasks tr.task")
+    expect(task).to_have_count(1)
+    expect(task).to_contain_text("欧阳某某")
+    expect(task).to_contain_text("已逾期")
+    task.get_by_label("已告知本人及法定代理人的日期").fill("2021-09-12")
+    shot(page, "sealing_tasks")
+    task.get_by_role("button", name="封存").click()
+    expect(page.locator("#notice")).to_contain_text("已封存")
+    expect(page.locator("#open-tasks tr.task")).to_have_count(0)
+    expect(page.locator("#done-tasks tbody tr")).to_have_count(1)
+    page.goto("/cases")
+    expect(page.locator("main")).not_to_contain_text(seed.theft["title"])
+    page.goto(f"/cases/{seed.theft['id']}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("403 · 无权访问")
+
+    page.context.clear_cookies()
+    log_in(page, "judge1")
+    expect(page).to_have_url(re.compile(r"/sealed-status$"))
+    page.get_by_label("公民身份号码").fill(SUSPECT_ID)
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("#status-result")).to_have_attribute("data-sealed", "true")
+    expect(page.locator("#status-records")).to_contain_text(PROSECUTORATE)
+    expect(page.locator("main")).not_to_contain_text(SUSPECT_NAME)
+    shot(page, "sealed_status")
+    page.get_by_role("link", name="申请依法查询").click()
+    page.get_by_label("查询用途").fill("审理另案需核实前科")
+    page.get_by_label("法律依据").fill("《中华人民共和国刑事诉讼法》第二百八十六条")
+    page.get_by_role("button", name="提交申请").click()
+    expect(page.locator("#notice")).to_have_text("查询申请已提交。")
+    expect(page.locator("#my-queries tbody tr").first).to_have_attribute("data-status", "pending")
+
+    page.context.clear_cookies()
+    log_in(page, "pro2")
+    page.goto("/sealing")
+    query = page.locator("#queries tr.query")
+    expect(query).to_have_count(1)
+    query.get_by_placeholder("理由").fill("审判需要，依法许可")
+    query.get_by_role("button", name="决定").click()
+    expect(page.locator("#notice")).to_contain_text("已作出决定")
+
+    page.context.clear_cookies()
+    log_in(page, "judge1")
+    page.goto("/query-requests")
+    row = page.locator("#my-queries tbody tr").first
+    expect(row).to_have_attribute("data-status", "approved")
+    row.get_by_role("link", name="查阅").click()
+    expect(page.locator("#sealed-person")).to_contain_text(SUSPECT_NAME)
+    expect(page.locator("#confidential")).to_contain_text("保密")
+    shot(page, "sealed_record_read")
+
+
+def test_sealing_from_task_to_a_lawful_read(browse: Browse, to_seal: Seed) -> None:
+    browse(sealing_from_task_to_a_lawful_read, to_seal)

@@ -217,7 +217,7 @@ async def test_who_may_see_what(client: httpx.AsyncClient) -> None:
         assert (await client.get(base, headers=h)).status_code == 404
         assert (await client.get(f"{base}/pdf", headers=h)).status_code == 404
         assert (await client.get(f"/api/cases/{case_id}/documents", headers=h)).status_code == 404
-    assert (await client.get(f"{base}/pdf", headers=judge)).status_code == 403
+    assert (await client.get(f"{base}/pdf", headers=judge)).status_code == 404  # judges read only their query decisions
     assert (await client.get(f"{base}/pdf", headers=aud)).status_code == 404
     assert (await client.get("/api/documents/999999", headers=headers)).status_code == 404
     r = await client.post(f"/api/cases/{case_id}/documents", json={"kind": "verdict"}, headers=headers)

@@ -38,6 +38,8 @@ from juvenile_justice.domain.documents.controllers import (
 )
 from juvenile_justice.domain.documents.pages import AuditReportPages, DocumentPages, VerifyPages
 from juvenile_justice.domain.keys.service import check_keyring_matches_database
+from juvenile_justice.domain.sealing.controllers import SealedRecordController, SealingController
+from juvenile_justice.domain.sealing.pages import SealingPages
 from juvenile_justice.lib import request_context
 from juvenile_justice.lib.asgi import RefuseNulPathMiddleware, add_security_headers
 from juvenile_justice.lib.clock import china_time
@@ -142,12 +144,15 @@ def create_app() -> Litestar:
         DocumentController,
         VerifyController,
         AuditReportController,
+        SealingController,
+        SealedRecordController,
         AccountPages,
         CasePages,
         AuditPages,
         DocumentPages,
         AuditReportPages,
         VerifyPages,
+        SealingPages,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
     ]
     return Litestar(

@@ -12,6 +12,7 @@ import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from piccolo.engine.base import Engine
@@ -59,6 +60,29 @@ async def fetch_one(sql: str, *args: Any) -> dict[str, Any] | None:
     """The first row of :func:`fetch`, or None."""
     rows = await fetch(sql, *args)
     return rows[0] if rows else None
+
+
+async def insert_row(table: str, values: dict[str, Any]) -> int:
+    """``INSERT`` one row of ``table`` (a plain identifier; keys are column names) and return its ``id``."""
+    if not table.replace("_", "").isalnum():
+        raise ValueError("insert_row takes a table name")
+    columns = ", ".join(values)
+    marks = ", ".join("{}" for _ in values)
+    rows = await fetch(f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id", *values.values())
+    return int(rows[0]["id"])
+
+
+def as_date(value: Any) -> date:
+    """A DATE column's value as a date (SQLite returns ISO text, PostgreSQL a date)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def as_timestamp(value: Any) -> datetime:
+    """A TIMESTAMPTZ column's value as an aware datetime (SQLite returns ISO text; naive text is UTC)."""
+    if isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 async def execute_script(statements: Sequence[str]) -> None:

@@ -22,6 +22,7 @@ APPS = [
     "juvenile_justice.domain.calendar.piccolo_app",
     "juvenile_justice.domain.audit.piccolo_app",
     "juvenile_justice.domain.documents.piccolo_app",
+    "juvenile_justice.domain.sealing.piccolo_app",
 ]
 
 

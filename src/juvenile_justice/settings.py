@@ -48,6 +48,10 @@ class Settings:
             service at; printed on every document, with its verification code, and encoded in its QR code.
         verify_per_minute: ``JJ_VERIFY_PER_MINUTE`` (default 30): verification-code checks answered per client
             address and minute (``/verify``, ``/api/verify``), in each worker process; more answer 429.
+        sealed_query_deadline: ``JJ_SEALED_QUERY_DEADLINE``: ``3wd`` (default: 3 working days, 2022 sealing
+            measures) or ``7d`` (7 days, SPP Rules 484) for deciding a lawful query of a sealed record (R-SEAL-7).
+        unseal_comparator: ``JJ_UNSEAL_COMPARATOR``: ``>`` (default: a combined sentence over 60 months lifts a
+            seal, 2022 sealing measures) or ``>=`` (60 months or more, SPP Rules 485(2)); R-SEAL-11.
     """
 
     data_dir: Path
@@ -68,6 +72,8 @@ class Settings:
     app_db_role: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     verify_per_minute: int = 30
+    sealed_query_deadline: str = "3wd"
+    unseal_comparator: str = ">"
 
     @property
     def is_postgres(self) -> bool:
@@ -108,6 +114,16 @@ def _positive_int(name: str, default: int) -> int:
     if value < 1:
         raise ConfigurationError(f"{name} must be at least 1")
     return value
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> str:
+    """The variable's value, one of ``choices`` (the first when unset)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return choices[0]
+    if text not in choices:
+        raise ConfigurationError(f"{name} must be one of: {', '.join(choices)}")
+    return text
 
 
 def _working_hours(text: str) -> tuple[int, int]:
@@ -164,6 +180,8 @@ def get_settings() -> Settings:
         app_db_role=_app_db_role(os.environ.get("JJ_APP_DB_ROLE", "")),
         public_url=_public_url(os.environ.get("JJ_PUBLIC_URL", "http://127.0.0.1:8000")),
         verify_per_minute=_positive_int("JJ_VERIFY_PER_MINUTE", 30),
+        sealed_query_deadline=_choice("JJ_SEALED_QUERY_DEADLINE", ("3wd", "7d")),
+        unseal_comparator=_choice("JJ_UNSEAL_COMPARATOR", (">", ">=")),
     )
 
 

@@ -76,6 +76,21 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class SealedRecordRefused(Forbidden):
+    """403: the record is sealed (犯罪记录封存, R-SEAL-5) and the reader holds no approved query for it.
+
+    Its existence is known from the sealed-status lookup (API.md "Conventions"); the refusal is logged.
+    """
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(
+            detail
+            or "该记录已依法封存，须经依法查询批准后方可查阅 / this record is sealed: it can be read only through "
+            "an approved lawful query",
+            extra={"sealed": True},
+        )
+
+
 class NotFound(DomainError):
     """404: unknown id, or data of another unit (its existence is not revealed)."""
 

@@ -105,13 +105,17 @@ def _with_refusal_log(request: Request[Any, Any, Any], status: int, response: Re
     return response
 
 
+_PARAM_KINDS = {"seq": "access_log", "record_id": "sealed_record", "request_id": "query_request"}
+"""Path parameters whose record kind is not their name without ``_id`` (the access log's target kinds)."""
+
+
 def _route_target(request: Request[Any, Any, Any]) -> str:
     """What a refused request aimed at: ``person:17`` for a ``{person_id}`` route (the record's kind and
     id, as the access log names records), else the path."""
     params = request.scope.get("path_params") or {}
     for name, value in params.items():
         if isinstance(value, int) and 0 < value < 2**62 and (name.endswith("_id") or name == "seq"):
-            kind = "access_log" if name == "seq" else name.removesuffix("_id")
+            kind = _PARAM_KINDS.get(name) or name.removesuffix("_id")
             return f"{kind}:{value}" if value <= 2**31 else f"{kind}:invalid"
     return re.sub(r"[0-9]{13,}", "#", request.url.path[:200])  # no ID number typed into a URL reaches the log
 

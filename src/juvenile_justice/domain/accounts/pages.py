@@ -41,8 +41,11 @@ class AccountPages(Controller):
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any]) -> Redirect:
-        """Home: the case list for roles that read cases, the access log for auditors, else the account page."""
+        """Home: the case list for roles that read cases, the access log for auditors, the sealed-status check
+        for judges, else the account page."""
         role = principal(request).role
+        if role == "judge":
+            return Redirect(path="/sealed-status")
         return Redirect(path="/cases" if role in CASE_ROLES else "/audit" if role == "auditor" else "/account")
 
     @get("/account")

@@ -67,6 +67,18 @@ ACTIONS = {
     "document.issue": "出具文书",
     "document.store": "文书存档（哈希）",
     "document.read": "查看文书",
+    "sealing_task.create": "开启封存任务",
+    "sealing_task.list": "查看封存任务",
+    "sealed_record.create": "封存犯罪记录",
+    "sealed_record.read": "查阅封存记录",
+    "sealed_record.": "封存记录（全部）",
+    "sealed_status.lookup": "查询封存状态",
+    "query_request.create": "申请依法查询",
+    "query_request.decide": "决定依法查询",
+    "unseal_request.create": "申请解除封存",
+    "unseal_request.reject": "不予解除封存",
+    "sealed_record.unseal": "解除封存",
+    "no_record_certificate.issue": "出具无犯罪记录证明（被拒绝）",
 }
 ACTIONS["route."] = "被拒绝的访问（全部）"
 ROLES = {

@@ -3,7 +3,9 @@
 Returns records (dataclasses), never raw rows. Personal fields (person name, ID number, phone and
 address; step summaries) are sealed here before they reach SQL and opened on the way back
 (:mod:`juvenile_justice.protection`); records hold plaintext, rows never do. ID numbers are found by
-their blind index, never by decrypting a table. A stored value that fails its check raises
+their blind index, never by decrypting a table. Every read goes through the sealing-aware predicates of
+:mod:`juvenile_justice.domain.sealing.visibility` (R-SEAL-5): sealed persons, their decisions and wholly
+sealed cases are left out, or flagged for the service to refuse. A stored value that fails its check raises
 :class:`~juvenile_justice.lib.crypto.DecryptionError` (fail closed; the API answers 500 "integrity").
 """
 
@@ -21,6 +23,7 @@ from juvenile_justice.domain.cases.tables import (
     Decision,
     Person,
 )
+from juvenile_justice.domain.sealing import visibility
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,8 @@ class CaseRecord:
     updated_at: datetime
     charges: tuple[tuple[str, str, int], ...]
     assigned: tuple[tuple[int, str], ...]
+    seal_state: visibility.SealState = "none"
+    """``sealed``: the whole case is sealed (refused); ``partial``: marked 含犯罪记录封存信息."""
 
     def prosecutor_ids(self) -> set[int]:
         """The case prosecutors: its creator and every assigned prosecutor."""
@@ -84,6 +89,8 @@ class PersonRecord:
     address: str | None
     spp_approval_document: str | None
     version: int
+    sealed: bool = False
+    """The person's records in this case are sealed (R-SEAL-5): the service refuses their detail."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +187,8 @@ async def case_by_id(case_id: int) -> CaseRecord | None:
     if not 1 <= case_id <= db.MAX_ID:
         return None
     row = await db.fetch_one(
-        "SELECT c.*, n.name AS unit_name, u.username AS creator FROM case_file c "
+        f"SELECT c.*, n.name AS unit_name, u.username AS creator, {visibility.case_seal_state('c')} AS seal_state "
+        "FROM case_file c "
         "JOIN unit n ON n.id = c.unit LEFT JOIN app_user u ON u.id = c.created_by WHERE c.id = {}",
         case_id,
     )
@@ -213,6 +221,7 @@ async def case_by_id(case_id: int) -> CaseRecord | None:
         updated_at=_ts(row["updated_at"]),
         charges=tuple((c["name"], c["article"], c["chapter"]) for c in charges),
         assigned=tuple((a["id"], a["username"]) for a in assigned),
+        seal_state=row["seal_state"],
     )
 
 
@@ -234,8 +243,9 @@ def _contains(text: str) -> str:
 
 
 async def list_cases(unit_id: int, f: CaseFilter, limit: int, before_id: int | None) -> list[CaseListRecord]:
-    """Cases of one unit, newest first (id descending), at most ``limit``, ids below ``before_id``."""
-    where = ["c.unit = {}"]
+    """Cases of one unit, newest first (id descending), at most ``limit``, ids below ``before_id``; wholly
+    sealed cases are left out (R-SEAL-5)."""
+    where = ["c.unit = {}", visibility.case_visible("c")]
     args: list[Any] = [unit_id]
     if before_id is not None:
         where.append("c.id < {}")
@@ -332,6 +342,7 @@ def _person(row: dict[str, Any]) -> PersonRecord:
         address=pf.open_optional("person", "address", cell, row["address"]),
         spp_approval_document=row["spp_approval_document"],
         version=row["version"],
+        sealed=bool(row.get("record_sealed", False)),
     )
 
 
@@ -399,16 +410,32 @@ async def unit_of_case(case_id: int) -> int | None:
 
 
 async def person_by_id(person_id: int) -> PersonRecord | None:
-    """One person."""
+    """One person, with ``sealed`` set when their records in the case are sealed (R-SEAL-5)."""
     if not 1 <= person_id <= db.MAX_ID:
         return None
-    row = await Person.select().where(Person.id == person_id).first()
+    row = await db.fetch_one(
+        f"SELECT p.*, {visibility.person_sealed('p')} AS record_sealed FROM person p WHERE p.id = {{}}", person_id
+    )
     return _person(row) if row else None
 
 
-async def persons_of_case(case_id: int) -> list[PersonRecord]:
-    """The persons of a case, in the order added."""
-    rows = await Person.select().where(Person.case_file == case_id).order_by(Person.id)
+async def person_is_sealed(person_id: int) -> bool:
+    """True when the person's records are sealed (nothing is opened)."""
+    row = await db.fetch_one(
+        f"SELECT 1 AS hit FROM person p WHERE p.id = {{}} AND {visibility.person_sealed('p')}", person_id
+    )
+    return row is not None
+
+
+async def persons_of_case(case_id: int, *, include_sealed: bool = False) -> list[PersonRecord]:
+    """The persons of a case, in the order added; sealed persons only when ``include_sealed`` (the
+    sealing workflow's own snapshot, never an answer)."""
+    hide = "" if include_sealed else f" AND {visibility.person_visible('p')}"
+    rows = await db.fetch(
+        f"SELECT p.*, {visibility.person_sealed('p')} AS record_sealed FROM person p WHERE p.case_file = {{}}{hide} "
+        "ORDER BY p.id",
+        case_id,
+    )
     return [_person(r) for r in rows]
 
 
@@ -446,9 +473,9 @@ LOOKUP_LIMIT = 500
 """At most this many persons are returned by one ID-number lookup."""
 
 
-async def _rows_with_id_number(unit_ids: list[int], id_number: str) -> list[dict[str, Any]]:
+async def _rows_with_id_number(unit_ids: list[int], id_number: str, *, include_sealed: bool) -> list[dict[str, Any]]:
     """Person rows (with the case number) whose ID number is this (normalised) one, in the cases of
-    ``unit_ids``, at most ``LOOKUP_LIMIT``.
+    ``unit_ids``, at most ``LOOKUP_LIMIT``; sealed persons only when ``include_sealed``.
 
     The blind index narrows the units' persons to a few candidates (16 bits: about R / 65,536 of R
     rows share an index value); only each candidate's ID number is opened, and compared in constant time.
@@ -456,26 +483,35 @@ async def _rows_with_id_number(unit_ids: list[int], id_number: str) -> list[dict
     indexes = pf.id_number_indexes(id_number)
     marks = ", ".join("{}" for _ in indexes)
     units = ", ".join("{}" for _ in unit_ids)
+    hide = "" if include_sealed else f" AND {visibility.person_visible('p')}"
     rows = await db.fetch(
         "SELECT p.*, c.case_number FROM person p JOIN case_file c ON c.id = p.case_file "
-        f"WHERE p.id_number_index IN ({marks}) AND c.unit IN ({units}) ORDER BY p.id",
+        f"WHERE p.id_number_index IN ({marks}) AND c.unit IN ({units}){hide} ORDER BY p.id",
         *indexes,
         *unit_ids,
     )
+    return _matching(rows, id_number, LOOKUP_LIMIT)
+
+
+def _matching(rows: list[dict[str, Any]], id_number: str, limit: int) -> list[dict[str, Any]]:
+    """The candidate person rows whose opened ID number is ``id_number`` (constant-time comparison), at
+    most ``limit``."""
     hits: list[dict[str, Any]] = []
     for r in rows:
         cell = pf.case_row(r["case_file"], r["id"])
         if pf.same_id_number(pf.open_required("person", "id_number", cell, r["id_number"]), id_number):
             hits.append(r)
-            if len(hits) == LOOKUP_LIMIT:
+            if len(hits) == limit:
                 break
     return hits
 
 
 async def persons_by_id_number(unit_id: int, id_number: str) -> list[tuple[PersonRecord, str]]:
     """Persons with this (normalised) ID number in the cases of one unit, with their case numbers; only
-    the persons that match are opened in full."""
-    return [(_person(r), r["case_number"]) for r in await _rows_with_id_number([unit_id], id_number)]
+    the persons that match are opened in full. Sealed persons are left out (R-SEAL-5: the sealed-status
+    lookup answers for them)."""
+    rows = await _rows_with_id_number([unit_id], id_number, include_sealed=False)
+    return [(_person(r), r["case_number"]) for r in rows]
 
 
 async def person_and_case_ids_by_id_number(unit_ids: list[int], id_number: str) -> list[tuple[int, int]]:
@@ -483,7 +519,8 @@ async def person_and_case_ids_by_id_number(unit_ids: list[int], id_number: str) 
     all the units, opening nothing but the candidates' ID numbers (the auditors' search)."""
     if not unit_ids:
         return []
-    return [(int(r["id"]), int(r["case_file"])) for r in await _rows_with_id_number(unit_ids, id_number)]
+    rows = await _rows_with_id_number(unit_ids, id_number, include_sealed=True)
+    return [(int(r["id"]), int(r["case_file"])) for r in rows]
 
 
 def _sealed_step(step_id: int, values: dict[str, Any]) -> dict[str, Any]:
@@ -571,12 +608,36 @@ async def decision_exists(case_id: int, person_id: int, kind: str, document_numb
     )
 
 
-async def decisions_of_case(case_id: int) -> list[DecisionRecord]:
-    """The decisions of a case by date."""
-    rows = (
-        await Decision.select()
-        .where(Decision.case_file == case_id)
-        .order_by(Decision.decision_date)
-        .order_by(Decision.id)
+async def decisions_of_case(case_id: int, *, include_sealed: bool = False) -> list[DecisionRecord]:
+    """The decisions of a case by date; those about sealed persons only when ``include_sealed`` (the
+    sealing workflow's own snapshot, never an answer)."""
+    hide = "" if include_sealed else f" AND {visibility.person_visible('p')}"
+    rows = await db.fetch(
+        f"SELECT d.* FROM decision d JOIN person p ON p.id = d.person WHERE d.case_file = {{}}{hide} "
+        "ORDER BY d.decision_date, d.id",
+        case_id,
     )
     return [_decision(r) for r in rows]
+
+
+async def decision_by_id(decision_id: int) -> DecisionRecord | None:
+    """One decision (whoever it is about: the caller checks the person's seal)."""
+    if not 1 <= decision_id <= db.MAX_ID:
+        return None
+    row = await db.fetch_one("SELECT * FROM decision WHERE id = {}", decision_id)
+    return _decision(row) if row else None
+
+
+async def has_unsealed_conviction(id_number: str) -> bool:
+    """True when a person with this (normalised) ID number, in any unit's cases and not sealed, has a
+    judgment recorded (a criminal record that no certificate may deny, R-SEAL-8). Only the blind index's
+    candidates with a judgment are opened."""
+    indexes = pf.id_number_indexes(id_number)
+    marks = ", ".join("{}" for _ in indexes)
+    rows = await db.fetch(
+        "SELECT p.id, p.case_file, p.id_number FROM person p "
+        f"WHERE p.id_number_index IN ({marks}) AND p.role = 'suspect' AND {visibility.person_visible('p')} "
+        "AND EXISTS (SELECT 1 FROM decision d WHERE d.person = p.id AND d.kind = 'judgment')",
+        *indexes,
+    )
+    return bool(_matching(rows, id_number, 1))

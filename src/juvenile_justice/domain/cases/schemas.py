@@ -107,6 +107,8 @@ class CaseOut(Struct):
     version: int
     created_at: datetime
     updated_at: datetime
+    contains_sealed_records: bool = False
+    """含犯罪记录封存信息: some persons' records in this case are sealed and left out (Seal-Measures Arts 5–6)."""
 
 
 class CaseListItem(Struct):
@@ -244,11 +246,16 @@ class DecisionCreate(Struct, forbid_unknown_fields=True):
 
 
 class SealingOutcome(Struct):
-    """The sealing evaluation attached to a decision (filled by the sealing workflow, R-SEAL-*)."""
+    """The sealing evaluation of a decision (R-SEAL-1..4): ``eligible`` (None: a fact is missing, named in
+    the trace's ``missing``), ``trace`` (the rules applied: ``{"rule", "source", "inputs", "result",
+    "missing"?}``), the ruleset version and as-of date, and the sealing task opened with its deadline."""
 
     eligible: bool | None
     trace: list[dict[str, object]]
     task_id: int | None
+    ruleset_version: str | None = None
+    as_of: date | None = None
+    due_on: date | None = None
 
 
 class DecisionOut(Struct):

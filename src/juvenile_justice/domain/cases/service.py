@@ -8,6 +8,7 @@ answers 404.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -22,7 +23,7 @@ from juvenile_justice.domain.cases import rules
 from juvenile_justice.domain.cases import schemas as s
 from juvenile_justice.domain.cases.criminal_law import lookup_article
 from juvenile_justice.lib.clock import now_utc, today_china
-from juvenile_justice.lib.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from juvenile_justice.lib.errors import Conflict, Forbidden, NotFound, SealedRecordRefused, ValidationFailed
 from juvenile_justice.lib.names import mask_name
 from juvenile_justice.lib.pagination import check_limit, decode_cursor, encode_cursor
 from juvenile_justice.lib.resident_id import InvalidResidentId, parse_resident_id
@@ -58,6 +59,9 @@ async def _readable_case(p: Principal, case_id: int) -> repo.CaseRecord:
     case = await repo.case_by_id(case_id)
     if case is None or case.unit_id != p.unit_id or p.role not in READ_ROLES:
         raise NotFound("案件不存在或不属于本单位 / no such case")
+    if case.seal_state == "sealed":  # R-SEAL-5: refused and logged, whoever asks
+        await audit.access(p, "case.read", "refused", f"case:{case.id}", record_unit=case.unit_id, purpose="sealed")
+        raise SealedRecordRefused()
     return case
 
 
@@ -72,11 +76,24 @@ async def _writable_case(p: Principal, case_id: int) -> repo.CaseRecord:
     return case
 
 
+SealingHook = Callable[
+    [Principal, repo.CaseRecord, repo.PersonRecord, repo.DecisionRecord], Awaitable[s.SealingOutcome]
+]
+SealingLookup = Callable[[list[int]], Awaitable[dict[int, s.SealingOutcome]]]
+SEALING_HOOKS: dict[str, Any] = {}
+"""The sealing area registers ``"evaluate"`` (a :data:`SealingHook`, run in the transaction recording a
+decision: eligibility trace and sealing task, R-SEAL-4) and ``"outcomes"`` (a :data:`SealingLookup`: the
+stored outcome of decisions by id). Without them decisions carry no evaluation."""
+
+NO_EVALUATION = s.SealingOutcome(eligible=None, trace=[], task_id=None)
+
+
 async def readable_case(p: Principal, case_id: int) -> repo.CaseRecord:
     """The case, when ``p`` may read it (its unit's prosecutors and aid officers).
 
     Raises:
         NotFound: no such case, another unit's case, or a role that reads no cases (404).
+        SealedRecordRefused: the whole case is sealed (403, logged; R-SEAL-5).
     """
     return await _readable_case(p, case_id)
 
@@ -117,6 +134,7 @@ def case_out(case: repo.CaseRecord) -> s.CaseOut:
         version=case.version,
         created_at=case.created_at,
         updated_at=case.updated_at,
+        contains_sealed_records=case.seal_state == "partial",
     )
 
 
@@ -144,8 +162,8 @@ def person_out(person: repo.PersonRecord, *, reveal: bool) -> s.PersonOut:
     return out
 
 
-def decision_out(d: repo.DecisionRecord) -> s.DecisionOut:
-    """API shape of a decision. Sealing is evaluated by the sealing workflow (R-SEAL-*)."""
+def decision_out(d: repo.DecisionRecord, sealing: s.SealingOutcome = NO_EVALUATION) -> s.DecisionOut:
+    """API shape of a decision with its sealing evaluation (R-SEAL-1..4, from the sealing area)."""
     return s.DecisionOut(
         id=d.id,
         case_id=d.case_id,
@@ -158,7 +176,7 @@ def decision_out(d: repo.DecisionRecord) -> s.DecisionOut:
         sentence_months=d.sentence_months,
         basis_article=d.basis_article,
         created_at=d.created_at,
-        sealing=s.SealingOutcome(eligible=None, trace=[], task_id=None),
+        sealing=sealing,
     )
 
 
@@ -360,7 +378,7 @@ async def update_case(p: Principal, case_id: int, data: s.CaseUpdate) -> s.CaseO
 
 async def _recompute_ages(case: repo.CaseRecord, offense: date) -> None:
     ages = []
-    for person in await repo.persons_of_case(case.id):
+    for person in await repo.persons_of_case(case.id, include_sealed=True):
         try:
             facts = rules.person_facts(
                 role=person.role,
@@ -497,6 +515,11 @@ async def _readable_person(p: Principal, person_id: int) -> tuple[repo.PersonRec
         case = await _readable_case(p, person.case_id)
     except NotFound:
         raise NotFound("人员不存在 / no such person") from None
+    if person.sealed:  # R-SEAL-5
+        await audit.access(
+            p, "person.read", "refused", f"person:{person.id}", record_unit=case.unit_id, purpose="sealed"
+        )
+        raise SealedRecordRefused()
     return person, case
 
 
@@ -662,7 +685,12 @@ async def add_decision(p: Principal, case_id: int, data: s.DecisionCreate) -> s.
         case = await _writable_case(p, case_id)
         record = await insert_decision(case, data, p.user_id)
         await audit.access(p, "decision.create", "allowed", f"case:{case_id}", record_unit=case.unit_id)
-    return decision_out(record)
+        sealing = NO_EVALUATION
+        if "evaluate" in SEALING_HOOKS:
+            person = await repo.person_by_id(record.person_id)
+            assert person is not None
+            sealing = await SEALING_HOOKS["evaluate"](p, case, person, record)
+    return decision_out(record, sealing)
 
 
 def decision_row(
@@ -707,6 +735,8 @@ async def insert_decision(case: repo.CaseRecord, data: s.DecisionCreate, created
     person = await repo.person_by_id(data.person_id)
     if person is None or person.case_id != case.id:
         raise ValidationFailed.one("person_id", "本案中没有该人员 / no such person in this case")
+    if person.sealed:
+        raise Conflict("该人员的记录已封存 / this person's records are sealed (R-SEAL-5)")
     row = decision_row(case, person.id, person.role, data, created_by)
     names = await repo.person_names(case.id)
     rules.check_no_person_names(row["document_number"], names, "document_number")
@@ -720,4 +750,5 @@ async def list_decisions(p: Principal, case_id: int) -> s.DecisionList:
     case = await _readable_case(p, case_id)
     decisions = await repo.decisions_of_case(case_id)
     await _logged_read(p, "decision.list", f"case:{case_id}", case.unit_id)
-    return s.DecisionList(items=[decision_out(d) for d in decisions])
+    outcomes = await SEALING_HOOKS["outcomes"]([d.id for d in decisions]) if "outcomes" in SEALING_HOOKS else {}
+    return s.DecisionList(items=[decision_out(d, outcomes.get(d.id, NO_EVALUATION)) for d in decisions])

@@ -43,7 +43,8 @@ async def summary_content(p: Principal, case_id: int) -> tuple[repo.CaseRecord, 
     prosecutors), ``persons`` (role, full name, sex, birth date, ID number, age at the offence, minor),
     ``steps`` (date, kind, summary clipped to :data:`MAX_STEP_TEXT`; the latest :data:`MAX_STEPS`,
     ``steps_total`` counts them all) and ``decisions`` (date, person, kind, document number, sentence).
-    Dates are ``YYYY-MM-DD`` text.
+    Dates are ``YYYY-MM-DD`` text. Sealed persons and their decisions are left out (R-SEAL-5);
+    ``contains_sealed_records`` then marks the summary 含犯罪记录封存信息.
 
     Raises:
         NotFound: no such case in ``p``'s unit (404); Forbidden: not one of its prosecutors (403).
@@ -94,5 +95,6 @@ async def summary_content(p: Principal, case_id: int) -> tuple[repo.CaseRecord, 
             for d in decisions[-MAX_PERSONS:]
         ],
         "decisions_total": len(decisions),
+        "contains_sealed_records": case.seal_state == "partial",
     }
     return case, content

@@ -7,6 +7,7 @@ from juvenile_justice.domain.accounts import service as accounts
 from juvenile_justice.domain.cases.importing import ImportReport, import_objects
 from juvenile_justice.domain.cases.tables import CaseFile
 from juvenile_justice.domain.demo.generator import import_lines
+from juvenile_justice.domain.demo.sealing import seal_demo
 from juvenile_justice.domain.demo.units import UNITS
 from juvenile_justice.domain.demo.users import DEMO_USERS, RENCHENG_PROCURATORATE
 from juvenile_justice.lib.progress import progress_bar
@@ -46,4 +47,6 @@ async def load_demo(seed: int = 2021, *, if_empty: bool = False) -> ImportReport
             line["prosecutor"] = DEMO_CASE_PROSECUTORS[rencheng % len(DEMO_CASE_PROSECUTORS)]
             rencheng += 1
     with progress_bar("demo data", total=len(lines)) as advance:
-        return await import_objects(enumerate(lines, start=1), progress=advance)
+        report = await import_objects(enumerate(lines, start=1), progress=advance)
+    await seal_demo()
+    return report

@@ -107,7 +107,7 @@ class DocumentController(Controller):
 
     path = "/api/documents"
     tags = ["documents"]
-    guards = [requires_roles("prosecutor", "aid_officer", "auditor")]
+    guards = [requires_roles("prosecutor", "aid_officer", "auditor", "judge")]  # judges: their query decisions
 
     @get("/{document_id:int}", operation_id="GetDocument", responses=R_READ)
     async def get_document(self, request: Req, document_id: DocumentId) -> s.DocumentOut:

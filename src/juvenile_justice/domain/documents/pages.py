@@ -45,7 +45,7 @@ class DocumentPages(Controller):
         await case_documents.issue_case_document(principal(request), case_id, data.get("kind", "case_summary")[:40])
         return Redirect(path=f"/cases/{case_id}?saved=document#documents", status_code=303)
 
-    @get("/documents/{document_id:int}/pdf", guards=[requires_roles("prosecutor", "aid_officer", "auditor")])
+    @get("/documents/{document_id:int}/pdf", guards=[requires_roles("prosecutor", "aid_officer", "auditor", "judge")])
     async def get_document_pdf(self, request: Req, document_id: FromPath[int]) -> Response[bytes]:
         """The stored PDF (hash-checked; the read is logged)."""
         doc, pdf = await service.get_pdf(principal(request), document_id)

@@ -21,6 +21,7 @@ from juvenile_justice import protection as pf
 from juvenile_justice.domain.audit import service as audit
 from juvenile_justice.domain.documents import repository as documents_repo
 from juvenile_justice.domain.keys import repository as repo
+from juvenile_justice.domain.sealing import repository as sealing_repo
 from juvenile_justice.lib.crypto import (
     DecryptionError,
     KeyringError,
@@ -111,7 +112,16 @@ DOCUMENT_COPY = TableSpec(
     table="document_copy", sealed=("pdf",), context=("pdf_hash",), binding=documents_repo.copy_binding, max_batch=20
 )
 
-PROTECTED_TABLES: tuple[TableSpec, ...] = (PERSON, CASE_STEP, ISSUED_DOCUMENT, DOCUMENT_COPY)
+SEALED_RECORD = TableSpec(
+    table="sealed_record",
+    sealed=("id_number", "content"),
+    derived=(DerivedColumn("id_number_index", ("id_number",), lambda _row, p: pf.id_number_index(p["id_number"])),),
+    context=sealing_repo.BINDING_COLUMNS,
+    binding=sealing_repo.record_binding,
+    max_batch=500,
+)
+
+PROTECTED_TABLES: tuple[TableSpec, ...] = (PERSON, CASE_STEP, ISSUED_DOCUMENT, DOCUMENT_COPY, SEALED_RECORD)
 """Every table with sealed columns (issue 3, point 3): what rewrap, key usage and the start-up check walk.
 Later tables with personal or sealed fields add their spec here; the database guards of each table refuse
 anything but envelopes in those columns."""
