@@ -274,7 +274,7 @@ async def unseal_decision(w: World, who: str) -> dict[str, Any]:
 
 async def certificate(w: World, who: str) -> dict[str, Any]:
     await w.ensure_sealed()
-    return {"id_number": SEALED_ID_NUMBER, "applicant": "self"}
+    return {"id_number": SEALED_ID_NUMBER, "name": "皇甫子墨", "applicant": "self"}
 
 
 async def sealed_status(w: World, who: str) -> dict[str, Any]:

@@ -682,7 +682,7 @@ def sealing_from_task_to_a_lawful_read(page: Page, seed: Seed) -> None:
     page.get_by_label("查询用途").fill("审理另案需核实前科")
     page.get_by_label("法律依据").fill("《中华人民共和国刑事诉讼法》第二百八十六条")
     page.get_by_role("button", name="提交申请").click()
-    expect(page.locator("#notice")).to_have_text("查询申请已提交。")
+    expect(page.locator("#notice")).to_have_text("查询申请已提交，等待封存单位决定。")
     expect(page.locator("#my-queries tbody tr").first).to_have_attribute("data-status", "pending")
 
     page.context.clear_cookies()

@@ -140,6 +140,15 @@ async def test_demo_loads_every_line_through_the_importer() -> None:
     assert counts["case_file"] > 1400 and counts["person"] > 5000 and counts["decision"] > 2000
     units = await db.fetch_one("SELECT COUNT(*) AS n FROM unit")
     assert units and units["n"] == 28  # 15 procuratorates, 13 courts
+    tasks = {
+        r["status"]: int(r["n"])
+        for r in await db.fetch("SELECT status, COUNT(*) AS n FROM sealing_task GROUP BY status")
+    }
+    assert tasks.get("open", 0) > 0 and tasks.get("done", 0) > 10, tasks  # the demo seals, and leaves some to do
+    from juvenile_justice.domain.demo.sealing import EXAMPLE_ID_NUMBER
+    from juvenile_justice.domain.sealing import repository as sealing_repo
+
+    assert len(await sealing_repo.records_by_id_number(EXAMPLE_ID_NUMBER)) == 1  # README's worked example
     again = cli("demo", "--if-empty")
     assert again.returncode == 0 and "nothing loaded" in again.stdout
 

@@ -87,7 +87,10 @@ async def test_a_qualifying_judgment_opens_a_task_due_three_days_after_receipt(c
     assert r.status_code == 200, r.text
     [task] = r.json()["items"]
     assert task["id"] == sealing["task_id"] and task["overdue"] is True and task["display_name"] == "诸葛某某"
-    assert task["due_on"] == "2021-09-15" and task["basis"] == "judgment"
+    assert task["due_on"] == "2021-09-15" and task["basis"] == "judgment" and task["yours"] is True
+    await make_user("pro2", "prosecutor")
+    r = await client.get("/api/sealing/tasks?status=open", headers=await auth(client, "pro2"))
+    assert r.json()["items"][0]["yours"] is False, "a colleague sees the task but does not seal it"
     r = await client.get(f"/api/cases/{case_id}/decisions", headers=h)
     assert r.json()["items"][0]["sealing"]["task_id"] == sealing["task_id"]
 
@@ -105,6 +108,9 @@ async def test_sixty_one_months_opens_no_task(client: httpx.AsyncClient) -> None
     assert age["result"] is True and sentence["result"] is False and sentence["inputs"]["sentence_months"] == 61
     r = await client.get("/api/sealing/tasks", headers=h)
     assert r.json()["items"] == []
+    r = await client.get(f"/api/cases/{case_id}/decisions", headers=h)
+    [listed] = r.json()["items"]
+    assert listed["sealing"]["eligible"] is False and listed["sealing"]["trace"][1]["result"] is False
 
 
 async def test_non_prosecution_and_acquittal_open_tasks_prosecution_does_not(client: httpx.AsyncClient) -> None:
@@ -236,7 +242,7 @@ async def test_acts_on_both_sides_of_eighteen_need_the_main_conduct(client: http
     h = await auth(client, "pro1")
     case_id = await _case(client, h)
     person_id = await _suspect(client, h, case_id, JUVENILE_NAME, JUVENILE_ID)  # 18 on 2022-06-01
-    r = await _decide(client, h, case_id, person_id)
+    r = await _decide(client, h, case_id, person_id, decision_date="2022-09-01", effective_date="2022-09-12")
     decision_id = r.json()["id"]
     acts = ["2021-03-02", "2022-07-01"]
     r = await client.post(f"/api/persons/{person_id}/sealing", json={"decision_id": decision_id, "offense_dates": acts},

@@ -144,7 +144,12 @@ async def world(client: httpx.AsyncClient) -> World:
     r = await client.post(f"/api/sealed-records/{sealed_b['id']}/unseal", json=unseal, headers=await bearer("pro2"))
     assert r.status_code == 202, r.text
     unseal_id = r.json()["unseal_request_id"]
-    cert = await _post(client, "/api/no-record-certificates", {"id_number": J1["id_number"], "applicant": "self"}, h)
+    cert = await _post(
+        client,
+        "/api/no-record-certificates",
+        {"id_number": J1["id_number"], "name": J1["name"], "applicant": "self"},
+        h,
+    )
 
     docs = [summary_a["id"], sealed_a["document_id"], sealed_b["document_id"], summary_b["id"], decision_doc,
             cert["document_id"]]  # fmt: skip

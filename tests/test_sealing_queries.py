@@ -227,7 +227,9 @@ async def test_no_record_certificate(client: httpx.AsyncClient, tmp_path: Path) 
     a person with an unsealed conviction gets none (there is no "has a record" certificate)."""
     h, _, _, _ = await _sealed_world(client)
     r = await client.post(
-        "/api/no-record-certificates", json={"id_number": JUVENILE_ID, "applicant": "self"}, headers=h
+        "/api/no-record-certificates",
+        json={"id_number": JUVENILE_ID, "name": JUVENILE_NAME, "applicant": "self"},
+        headers=h,
     )
     assert r.status_code == 201, r.text
     r = await client.get(f"/api/documents/{r.json()['document_id']}/pdf", headers=h)
@@ -238,9 +240,11 @@ async def test_no_record_certificate(client: httpx.AsyncClient, tmp_path: Path) 
     person_id = await _suspect(client, h, case_id, JUVENILE_NAME, JUVENILE_ID)
     await _decide(client, h, case_id, person_id, sentence_months=72, document_number="任刑初字〔2022〕3号")
     r = await client.post("/api/no-record-certificates",
-                          json={"id_number": JUVENILE_ID, "applicant": "legal_representative"},
+                          json={"id_number": JUVENILE_ID, "name": JUVENILE_NAME, "applicant": "self"},
                           headers=h)  # fmt: skip
     assert r.status_code == 409
     stranger = resident_id(date(2005, 5, 5), male=True, seq=61)
-    r = await client.post("/api/no-record-certificates", json={"id_number": stranger, "applicant": "self"}, headers=h)
+    r = await client.post(
+        "/api/no-record-certificates", json={"id_number": stranger, "name": "某人", "applicant": "self"}, headers=h
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "id_number"

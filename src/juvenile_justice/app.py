@@ -110,7 +110,11 @@ def create_app() -> Litestar:
     openapi = OpenAPIConfig(
         title="juvenile-justice",
         version=__version__,
-        description="Case tracker for juvenile judicial protection (未成年人司法保护). Contract: API.md.",
+        description=(
+            "Case tracker for juvenile judicial protection (未成年人司法保护). Every call but POST /api/auth/token "
+            "and GET /api/verify/{code} takes `Authorization: Bearer <access_token>` from POST /api/auth/token; "
+            "errors are RFC 9457 problem details naming the field."
+        ),
         components=Components(
             security_schemes={
                 "BearerToken": SecurityScheme(type="http", scheme="bearer", description="POST /api/auth/token"),

@@ -117,3 +117,28 @@ def test_r_seal_11_retrial_and_missing_facts() -> None:
     missing = unsealing_ground(rule="prior_offense", birth_date=BIRTH, new_offense_date=None,
                                combined_sentence_months=None, as_of=AS_OF)  # fmt: skip
     assert missing.eligible is None and missing.rules[0].missing == ("new_offense_date", "combined_sentence_months")
+
+
+def test_seal_deadline_and_overdue() -> None:
+    """R-SEAL-4: notice received 2024-07-01, due 2024-07-04; not sealed by 07-04 23:59 → overdue on 07-05."""
+    from juvenile_justice.domain.sealing.service import is_overdue, seal_due
+
+    due = seal_due(date(2024, 7, 1))
+    assert due == date(2024, 7, 4)
+    assert not is_overdue(due, date(2024, 7, 4))
+    assert is_overdue(due, date(2024, 7, 5))
+    assert not is_overdue(due, date(2024, 7, 5), done=True)
+
+
+def test_sealing_pages_never_say_deleted() -> None:
+    """R-SEAL-14: sealing is not erasure; no sealing page or document calls it deletion."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    names = ["pages/sealing_tasks.html", "pages/sealed_status.html", "pages/sealed_record.html",
+             "pages/query_request_new.html", "pages/query_requests.html",
+             "pages/no_record_certificate.html"]  # fmt: skip
+    for name in names:
+        text = (root / name).read_text(encoding="utf-8")
+        for word in ("已删除", "已清除", "消除记录", "deleted", "expunged", "erased"):
+            assert word not in text, (name, word)

@@ -7,8 +7,8 @@ commands, log-ins under unknown names). Every query they make is itself logged.
 Flags for anomalies (computed when entries are shown, from the configuration in force):
 
 * ``sealed_read_without_grant``: sealed content read (``sealed_record:…``) with no approved query
-  (purpose not ``grant:…``; ``status`` is a sealed-status check, which reads no content), 2022 sealing
-  measures / R-SEAL-6;
+  (purpose not ``grant:…``; ``status`` is a sealed-status check, which reads no content, and ``certificate``
+  the name check of a 无犯罪记录证明, SPP Rules 487), 2022 sealing measures / R-SEAL-6;
 * ``read_rate``: the actor made more than ``JJ_AUDIT_READS_PER_MINUTE`` reads in that minute;
 * ``off_hours``: a read outside ``JJ_WORKING_HOURS`` (China Standard Time) or on a non-working day
   (the working-day calendar, lib/periods.py).
@@ -242,7 +242,7 @@ async def _flag(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
         found: list[str] = []
         action, target, purpose = str(row["action"]), str(row["target"] or ""), str(row["purpose"] or "")
         if row["outcome"] == "allowed" and row["actor"] and is_read(action):
-            if target.startswith("sealed_record:") and not purpose.startswith(("grant:", "status")):
+            if target.startswith("sealed_record:") and not purpose.startswith(("grant:", "status", "certificate")):
                 found.append("sealed_read_without_grant")
             if (str(row["actor"]), str(row["at"])[:16]) in busy:
                 found.append("read_rate")

@@ -25,3 +25,24 @@ DECISION_KINDS = {
 }
 SENTENCE_KINDS = SENTENCE_LABELS
 GENDERS = {"male": "男", "female": "女"}
+
+INPUT_LABELS = {
+    "ages_at_offense": "行为时年龄",
+    "main_offense_age": "主要犯罪行为时年龄",
+    "sentence_kind": "刑罚",
+    "sentence_months": "刑期（月）",
+    "kind": "决定",
+    "combined_sentence_months": "合并刑期（月）",
+    "comparator": "比较",
+    "age_at_new_offense": "新罪行为时年龄",
+}
+"""The facts a sealing rule read (the trace's ``inputs``), as pages name them."""
+SOURCE_LABELS = {
+    "CPL": "刑事诉讼法",
+    "CL": "刑法",
+    "SPC-Interp": "最高法刑诉解释",
+    "SPP-Rules": "最高检刑诉规则",
+    "PJDL": "预防未成年人犯罪法",
+    "Seal-Measures": "犯罪记录封存实施办法",
+}
+"""The abbreviations of legal sources in a trace (rules.md §0.2), as pages name them."""

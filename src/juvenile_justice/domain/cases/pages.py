@@ -13,7 +13,14 @@ from litestar.response import Redirect, Template
 
 from juvenile_justice.domain.cases import schemas as s
 from juvenile_justice.domain.cases import service
-from juvenile_justice.domain.cases.labels import CASE_TYPES, DECISION_KINDS, PERSON_ROLES, SENTENCE_KINDS
+from juvenile_justice.domain.cases.labels import (
+    CASE_TYPES,
+    DECISION_KINDS,
+    INPUT_LABELS,
+    PERSON_ROLES,
+    SENTENCE_KINDS,
+    SOURCE_LABELS,
+)
 from juvenile_justice.domain.cases.rules import WORKFLOW_ONLY_KINDS
 from juvenile_justice.domain.documents import case_documents
 from juvenile_justice.domain.documents.service import KINDS as document_kinds
@@ -29,6 +36,8 @@ LABELS = {
     "case_types": CASE_TYPES,
     "person_roles": PERSON_ROLES,
     "decision_kinds": DECISION_KINDS,
+    "input_labels": INPUT_LABELS,
+    "source_labels": SOURCE_LABELS,
     "sentence_kinds": SENTENCE_KINDS,
 }
 MAX_CHARGE_ROWS = 3

@@ -90,7 +90,8 @@ class PersonRecord:
     spp_approval_document: str | None
     version: int
     sealed: bool = False
-    """The person's records in this case are sealed (R-SEAL-5): the service refuses their detail."""
+    """Withheld (R-SEAL-5): the person's records in this case are sealed, or the person accompanies a sealed
+    juvenile (visibility.person_hidden); the service refuses their detail."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,17 +415,9 @@ async def person_by_id(person_id: int) -> PersonRecord | None:
     if not 1 <= person_id <= db.MAX_ID:
         return None
     row = await db.fetch_one(
-        f"SELECT p.*, {visibility.person_sealed('p')} AS record_sealed FROM person p WHERE p.id = {{}}", person_id
+        f"SELECT p.*, {visibility.person_hidden('p')} AS record_sealed FROM person p WHERE p.id = {{}}", person_id
     )
     return _person(row) if row else None
-
-
-async def person_is_sealed(person_id: int) -> bool:
-    """True when the person's records are sealed (nothing is opened)."""
-    row = await db.fetch_one(
-        f"SELECT 1 AS hit FROM person p WHERE p.id = {{}} AND {visibility.person_sealed('p')}", person_id
-    )
-    return row is not None
 
 
 async def persons_of_case(case_id: int, *, include_sealed: bool = False) -> list[PersonRecord]:
@@ -432,7 +425,7 @@ async def persons_of_case(case_id: int, *, include_sealed: bool = False) -> list
     sealing workflow's own snapshot, never an answer)."""
     hide = "" if include_sealed else f" AND {visibility.person_visible('p')}"
     rows = await db.fetch(
-        f"SELECT p.*, {visibility.person_sealed('p')} AS record_sealed FROM person p WHERE p.case_file = {{}}{hide} "
+        f"SELECT p.*, {visibility.person_hidden('p')} AS record_sealed FROM person p WHERE p.case_file = {{}}{hide} "
         "ORDER BY p.id",
         case_id,
     )
@@ -483,7 +476,7 @@ async def _rows_with_id_number(unit_ids: list[int], id_number: str, *, include_s
     indexes = pf.id_number_indexes(id_number)
     marks = ", ".join("{}" for _ in indexes)
     units = ", ".join("{}" for _ in unit_ids)
-    hide = "" if include_sealed else f" AND {visibility.person_visible('p')}"
+    hide = "" if include_sealed else f" AND {visibility.person_visible('p')} AND {visibility.case_visible('c')}"
     rows = await db.fetch(
         "SELECT p.*, c.case_number FROM person p JOIN case_file c ON c.id = p.case_file "
         f"WHERE p.id_number_index IN ({marks}) AND c.unit IN ({units}){hide} ORDER BY p.id",
@@ -536,11 +529,13 @@ async def insert_step(values: dict[str, Any]) -> int:
     return step_id
 
 
-async def steps_of_case(case_id: int) -> list[StepRecord]:
-    """The timeline of a case, oldest first."""
+async def steps_of_case(case_id: int, *, include_sealed: bool = False) -> list[StepRecord]:
+    """The timeline of a case, oldest first; steps recorded before a seal in the case only when
+    ``include_sealed`` (the sealing workflow's own snapshot, never an answer)."""
+    hide = "" if include_sealed else f" AND NOT {visibility.recorded_before_seal('s.case_file', 's.created_at')}"
     rows = await db.fetch(
         "SELECT s.*, u.username FROM case_step s LEFT JOIN app_user u ON u.id = s.created_by "
-        "WHERE s.case_file = {} ORDER BY s.occurred_on, s.id",
+        f"WHERE s.case_file = {{}}{hide} ORDER BY s.occurred_on, s.id",
         case_id,
     )
     return [

@@ -79,11 +79,12 @@ async def _writable_case(p: Principal, case_id: int) -> repo.CaseRecord:
 SealingHook = Callable[
     [Principal, repo.CaseRecord, repo.PersonRecord, repo.DecisionRecord], Awaitable[s.SealingOutcome]
 ]
-SealingLookup = Callable[[list[int]], Awaitable[dict[int, s.SealingOutcome]]]
+SealingLookup = Callable[[repo.CaseRecord, list[repo.DecisionRecord]], Awaitable[dict[int, s.SealingOutcome]]]
 SEALING_HOOKS: dict[str, Any] = {}
 """The sealing area registers ``"evaluate"`` (a :data:`SealingHook`, run in the transaction recording a
 decision: eligibility trace and sealing task, R-SEAL-4) and ``"outcomes"`` (a :data:`SealingLookup`: the
-stored outcome of decisions by id). Without them decisions carry no evaluation."""
+evaluation of a case's decisions by id: stored with their task, else evaluated as of today). Without them
+decisions carry no evaluation."""
 
 NO_EVALUATION = s.SealingOutcome(eligible=None, trace=[], task_id=None)
 
@@ -750,5 +751,5 @@ async def list_decisions(p: Principal, case_id: int) -> s.DecisionList:
     case = await _readable_case(p, case_id)
     decisions = await repo.decisions_of_case(case_id)
     await _logged_read(p, "decision.list", f"case:{case_id}", case.unit_id)
-    outcomes = await SEALING_HOOKS["outcomes"]([d.id for d in decisions]) if "outcomes" in SEALING_HOOKS else {}
+    outcomes = await SEALING_HOOKS["outcomes"](case, decisions) if "outcomes" in SEALING_HOOKS else {}
     return s.DecisionList(items=[decision_out(d, outcomes.get(d.id, NO_EVALUATION)) for d in decisions])

@@ -77,9 +77,9 @@ async def seal_demo() -> tuple[int, int]:
 
 async def _worked_example() -> None:
     """诸葛某某 (synthetic): theft at 15, 24 months, sealed; ID number :data:`EXAMPLE_ID_NUMBER`."""
-    if await cases_repo.persons_by_id_number((await _principal("demo_prosecutor")).unit_id, EXAMPLE_ID_NUMBER):
-        return
     p = await _principal("demo_prosecutor")
+    if await cases_repo.person_and_case_ids_by_id_number([p.unit_id], EXAMPLE_ID_NUMBER):
+        return  # made by an earlier run (sealed: the ordinary lookup would not find it)
     case = await cases.create_case(
         p,
         cs.CaseCreate(case_type="juvenile_suspect", title="诸葛某某盗窃案（封存示例）", offense_date=date(2021, 2, 3),

@@ -14,7 +14,7 @@ from juvenile_justice.domain.cases.rules import check_no_person_names
 from juvenile_justice.domain.cases.summary import summary_content
 from juvenile_justice.domain.documents import repository as repo
 from juvenile_justice.domain.documents import service
-from juvenile_justice.lib.errors import Forbidden, NotFound
+from juvenile_justice.lib.errors import Forbidden, NotFound, SealedRecordRefused
 from juvenile_justice.lib.security import Principal
 
 CASE_SUMMARY = service.register(service.DocumentKind("case_summary", "案件摘要", "摘", "case_summary.html"))
@@ -35,6 +35,11 @@ async def _case_prosecutor(p: Principal, doc: repo.DocumentRecord) -> None:
         raise Forbidden(
             "只有本案承办检察官可以查看此文书 / only the case's prosecutors may open this document"
         ) from None
+    if await repo.predates_seal(doc.id):  # it may name a person sealed since (R-SEAL-5)
+        raise SealedRecordRefused(
+            "本文书出具后，案中人员的犯罪记录已依法封存，不再提供；可重新出具案件摘要 / issued before a seal in this "
+            "case: issue a new summary"
+        )
 
 
 async def _case_reader(p: Principal, doc: repo.DocumentRecord) -> None:

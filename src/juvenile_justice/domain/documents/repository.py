@@ -20,6 +20,7 @@ from typing import Any
 
 from juvenile_justice import db
 from juvenile_justice import protection as pf
+from juvenile_justice.domain.sealing import visibility
 
 TABLE = "issued_document"
 COPY_TABLE = "document_copy"
@@ -266,3 +267,14 @@ async def unrendered_ids(limit: int, issued_before: datetime) -> list[int]:
         limit,
     )
     return [int(r["id"]) for r in rows]
+
+
+async def predates_seal(doc_id: int) -> bool:
+    """True when the document is about a case and was issued before a seal in force in that case: it may
+    name the sealed person, so it is withheld (R-SEAL-5; the sealed snapshot keeps what it said)."""
+    row = await db.fetch_one(
+        f"SELECT 1 AS hit FROM {TABLE} d WHERE d.id = {{}} AND d.case_file IS NOT NULL "
+        f"AND {visibility.recorded_before_seal('d.case_file', 'd.issued_at')}",
+        doc_id,
+    )
+    return row is not None

@@ -55,6 +55,9 @@ class DocumentKind:
     title: str
     type_code: str
     template: str
+    neutral_prefix: bool = False
+    """Numbered without the juvenile department's mark: a trailing 未 of the unit's prefix is left out
+    (任检未 → 任检), for documents shown to outsiders that must not reveal a juvenile case (无犯罪记录证明)."""
 
 
 KINDS: dict[str, DocumentKind] = {}
@@ -187,7 +190,7 @@ async def issue(
             "type_code": kind.type_code,
             "year": today.year,
             "serial": serial,
-            "number": document_number(unit.doc_prefix, unit.id, kind.type_code, today.year, serial),
+            "number": document_number(_prefix(unit.doc_prefix, kind), unit.id, kind.type_code, today.year, serial),
             "verification_code": new_verification_code(),
             "case_file": case_id,
             "issued_on": today,
@@ -205,6 +208,12 @@ async def issue(
             await audit.access(p, VOID_ACTION, "allowed", f"document:{replaces}", record_unit=unit.id,
                                purpose=_void_purpose(old.verification_code))  # fmt: skip
     return doc_id
+
+
+def _prefix(doc_prefix: str | None, kind: DocumentKind) -> str | None:
+    if kind.neutral_prefix and doc_prefix and doc_prefix.endswith("未") and len(doc_prefix) > 1:
+        return doc_prefix[:-1]
+    return doc_prefix
 
 
 def _context(doc: repo.DocumentRecord, content: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -37,9 +38,13 @@ from juvenile_justice.domain.sealing import schemas as s
 from juvenile_justice.lib.clock import now_utc, today_china
 from juvenile_justice.lib.errors import Conflict, Forbidden, NotFound, SealedRecordRefused, ValidationFailed
 from juvenile_justice.lib.pagination import check_limit, decode_cursor, encode_cursor
+from juvenile_justice.lib.periods import age_in_full_years
+from juvenile_justice.lib.phone_numbers import contains_mobile_number
 from juvenile_justice.lib.security import Principal
 from juvenile_justice.settings import get_settings
 
+MIN_CRIMINAL_AGE = 12
+"""No criminal liability under 12 (CL 17): no new or earlier crime can date from before that age."""
 JUDICIAL_ORGANS = frozenset({"court", "procuratorate", "public_security", "state_security"})
 """Judicial organs handling a case (API.md "Units, users, roles"; R-SEAL-6)."""
 QUERY_ROLES = frozenset({"judge", "prosecutor"})
@@ -77,6 +82,22 @@ def _text(value: str | None, field: str, *, required: bool = True) -> str | None
     text = clean_text(value, field)
     if len(text) > MAX_TEXT:
         raise ValidationFailed.one(field, f"至多{MAX_TEXT}字 / at most {MAX_TEXT} characters")
+    if contains_mobile_number(text):
+        raise ValidationFailed.one(field, "不得写入电话号码 / must not contain a phone number")
+    return text
+
+
+_REGULATION = re.compile(r"《[^》]{2,}》|[\u4e00-\u9fff]{2,}(?:法|条例|规定|办法|规则|决定)")
+
+
+def _regulation(value: str | None) -> str | None:
+    """A cited state regulation: blank, or text naming one (《…》, or a name ending in 法/条例/规定/办法/规则/
+    决定); "无" or "-" cite nothing."""
+    text = _text(value, "cited_regulation", required=False)
+    if text is not None and not _REGULATION.search(text):
+        raise ValidationFailed.one(
+            "cited_regulation", "请写明所依据的国家规定的名称，如《征兵工作条例》 / name the state regulation relied on"
+        )
     return text
 
 
@@ -127,10 +148,12 @@ async def file_query(p: Principal, record_id: int, data: s.QueryRequestIn) -> s.
         raise Conflict("该记录已解除封存 / this record is no longer sealed")
     if p.role == "judge" and data.requesting_unit_type != "court":
         raise ValidationFailed.one("requesting_unit_type", "法官以人民法院名义申请 / a judge applies for a court")
+    if p.role == "judge" and data.requesting_unit.strip() != p.unit_name:
+        raise ValidationFailed.one("requesting_unit", "法官以本院名义申请 / a judge applies for their own court")
     purpose = _text(data.purpose, "purpose")
     legal_basis = _text(data.legal_basis, "legal_basis")
     requesting_unit = _text(data.requesting_unit, "requesting_unit")
-    cited = _text(data.cited_regulation, "cited_regulation", required=False)
+    cited = _regulation(data.cited_regulation)
     assert purpose and legal_basis and requesting_unit
     today = today_china()
     reason = refusal_reason(record.basis, data.requesting_unit_type, cited)
@@ -322,6 +345,13 @@ async def request_unseal(p: Principal, record_id: int, data: s.UnsealIn) -> s.Un
         raise ValidationFailed.one("new_offense_date", "不能晚于今天 / must not be in the future")
     person = await cases_repo.person_by_id(record.person_id)
     assert person is not None
+    if data.new_offense_date is not None and (
+        data.new_offense_date < person.birth_date
+        or age_in_full_years(person.birth_date, data.new_offense_date) < MIN_CRIMINAL_AGE
+    ):
+        raise ValidationFailed.one(
+            "new_offense_date", "行为时不满十二周岁，不负刑事责任（刑法第十七条） / under 12 at that date (CL 17)"
+        )
     comparator = get_settings().unseal_comparator
     trace = el.unsealing_ground(
         rule=data.rule,
@@ -332,14 +362,8 @@ async def request_unseal(p: Principal, record_id: int, data: s.UnsealIn) -> s.Un
         comparator=comparator,  # type: ignore[arg-type]
     )
     if trace.eligible is not True:
-        missing = [m for r in trace.rules for m in r.missing]
-        raise ValidationFailed.one(
-            missing[0] if missing else "combined_sentence_months",
-            "缺少事实 / a fact is missing"
-            if missing
-            else "不符合解除封存的条件 / no ground for lifting the seal holds",
-            ground=trace.as_dict(),
-        )
+        field, message = _why_no_ground(trace, data.rule, comparator)
+        raise ValidationFailed.one(field, message, ground=trace.as_dict())
     async with db.transaction():
         request_id = await rr.insert_unseal(
             {
@@ -360,6 +384,24 @@ async def request_unseal(p: Principal, record_id: int, data: s.UnsealIn) -> s.Un
         await audit.access(p, "unseal_request.create", "allowed", f"sealed_record:{record.id}",
                            record_unit=record.unit_id, purpose=f"unseal:{request_id}")  # fmt: skip
     return s.UnsealAccepted(unseal_request_id=request_id, ground=trace.as_dict())
+
+
+def _why_no_ground(trace: el.Trace, rule: str, comparator: str) -> tuple[str, str]:
+    """The field and the reason why no ground of R-SEAL-11 holds, in words."""
+    inputs = trace.rules[0].inputs
+    missing = [m for r in trace.rules for m in r.missing]
+    if missing:
+        return missing[0], f"缺少事实 / a fact is missing: {', '.join(missing)}"
+    age = inputs.get("age_at_new_offense")
+    if rule != "retrial" and age is not None and age >= el.ADULT_AGE:
+        return "new_offense_date", (
+            f"新罪或漏罪行为时已满十八周岁（{age}周岁），不是解除封存的理由 / committed as an adult: not a ground"
+        )
+    months = inputs.get("combined_sentence_months")
+    limit = "六十个月以上" if rule == "retrial" or comparator == ">=" else "超过六十个月"
+    return "combined_sentence_months", (
+        f"刑期{months}个月，未达到{limit}，不是解除封存的理由 / the sentence is not long enough to lift the seal"
+    )
 
 
 def unseal_out(x: rr.UnsealRecord) -> s.UnsealRequestOut:
@@ -404,12 +446,13 @@ async def decide_unseal(p: Principal, request_id: int, data: s.UnsealDecisionIn)
         )  # fmt: skip
         if not decided:
             raise Conflict("该申请已有决定 / this request has been decided")
-        if data.approve and not await repo.unseal(x.record_id, today_china()):
-            raise Conflict("该记录未处于封存状态 / this record is not sealed")
+        # the log entry first: the database lets a record's status change only once its unsealing is logged
         await audit.access(
             p, "sealed_record.unseal" if data.approve else "unseal_request.reject", "allowed",
             f"sealed_record:{x.record_id}", record_unit=x.record_unit_id, purpose=f"unseal:{request_id}",
         )  # fmt: skip
+        if data.approve and not await repo.unseal(x.record_id, today_china()):
+            raise Conflict("该记录未处于封存状态 / this record is not sealed")
     updated = await rr.unseal_by_id(request_id)
     assert updated is not None
     return unseal_out(updated)

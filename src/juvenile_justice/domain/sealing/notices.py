@@ -29,35 +29,63 @@ _LEGAL_BASIS = {
 }
 
 
+def _sentence(kind: str | None, months: int | None) -> str:
+    from juvenile_justice.domain.cases.labels import SENTENCE_KINDS
+
+    if kind is None:
+        return ""
+    if kind == "exemption":
+        return "免予刑事处罚"
+    return "判处" + SENTENCE_KINDS.get(kind, kind) + (f"{months}个月" if months else "")
+
+
 def sealing_notice_content(
     content: dict[str, Any], decision: cases_repo.DecisionRecord, advised_on: date | None, unit_name: str
 ) -> dict[str, Any]:
-    """What the notice prints, from the sealed snapshot ``content`` and the decision sealed on."""
+    """What the notice prints, from the sealed snapshot ``content`` and the decision sealed on: who, on what
+    decision (for a judgment, the sentence and the day it took effect), why the law seals it, what the
+    police must do within three days, who may still query it (judicial organs only, for non-prosecution
+    records: SPP Rules 486), and the advisement given (R-SEAL-10), when it has been."""
     from juvenile_justice.domain.sealing.service import BASIS_OF_KIND  # the service imports this module
 
     person, case = content["person"], content["case"]
     charges = "、".join(c["name"] for c in case["charges"]) or "犯罪"
-    kind = next((d["kind_label"] for d in content["decisions"] if d["id"] == decision.id), decision.kind)
     basis = BASIS_OF_KIND.get(decision.kind, "judgment")
-    advisement = (
-        f"本院已于{chinese_date(advised_on)}向该未成年人及其法定代理人告知犯罪记录封存制度及相关权利义务。"
-        if advised_on
-        else "向该未成年人及其法定代理人告知犯罪记录封存制度的情况尚未记录，应当及时告知并记录。"
+    who = f"{person['name']}（{person['gender']}，{person['birth_date']}出生，公民身份号码{person['id_number']}）"
+    on = chinese_date(decision.decision_date)
+    if basis == "judgment":
+        took_effect = chinese_date(decision.effective_date or decision.decision_date)
+        facts = (
+            f"{who}犯{charges}，人民法院于{on}以{decision.document_number}刑事判决书"
+            f"{_sentence(decision.sentence_kind, decision.sentence_months)}，判决已于{took_effect}发生法律效力。"
+            "该人犯罪时不满十八周岁，被判处五年有期徒刑以下刑罚或者免予刑事处罚。"
+        )
+    elif basis == "acquittal":
+        facts = (
+            f"{who}被指控{charges}，人民法院于{on}以{decision.document_number}刑事判决书宣告无罪。"
+            "该人行为时不满十八周岁。"
+        )
+    else:
+        facts = (
+            f"{who}涉嫌{charges}一案，本院于{on}以{decision.document_number}不起诉决定书决定不起诉。"
+            "该人行为时不满十八周岁。"
+        )
+    who_may_query = (
+        "除司法机关为办案需要进行查询的以外"
+        if basis == "non_prosecution"
+        else "除司法机关为办案需要或者有关单位根据国家规定进行查询的以外"
     )
-    return {
-        "addressee": "同级公安机关",
-        "paragraphs": [
-            f"{person['name']}（{person['gender']}，{person['birth_date']}出生，公民身份号码{person['id_number']}）"
-            f"涉嫌{charges}一案（{case['case_number']}），{chinese_date(decision.decision_date)}作出{kind}"
-            f"（{decision.document_number}）。",
-            f"根据{_LEGAL_BASIS[basis]}的规定，该人犯罪时不满十八周岁，其犯罪记录应当依法封存。"
-            "请你单位自收到本通知书之日起三日内对相关犯罪记录予以封存，在相关卷宗封面标注“未成年人犯罪记录封存”，"
-            "对电子信息添加封存标记。除司法机关为办案需要或者有关单位根据国家规定进行查询的以外，不得向任何单位和个人提供。",
-            advisement,
-            f"封存单位：{unit_name}。",
-        ],
-        "basis": "依据：" + _LEGAL_BASIS[basis],
-    }
+    paragraphs = [
+        facts,
+        f"根据{_LEGAL_BASIS[basis]}的规定，其犯罪记录应当封存。请你单位自收到本通知书之日起三日内对相关记录予以封存，"
+        f"在卷宗封面标注“未成年人犯罪记录封存”，对电子信息添加封存标记。{who_may_query}，不得向任何单位和个人提供。",
+    ]
+    if advised_on:
+        paragraphs.append(
+            f"本院已于{chinese_date(advised_on)}向该未成年人及其法定代理人告知犯罪记录封存制度及相关权利义务。"
+        )
+    paragraphs.append(f"封存单位：{unit_name}。")
+    return {"addressee": "公安机关", "paragraphs": paragraphs, "basis": "依据：" + _LEGAL_BASIS[basis]}
 
 
 async def _issuer_only(p: Principal, doc: documents_repo.DocumentRecord) -> None:
@@ -79,7 +107,7 @@ QUERY_REFUSAL = documents.register(
 )
 """不予许可查询决定书: a lawful query denied."""
 NO_RECORD_CERTIFICATE = documents.register(
-    documents.DocumentKind("no_record_certificate", "无犯罪记录证明", "证", "sealing_notice.html")
+    documents.DocumentKind("no_record_certificate", "无犯罪记录证明", "证", "sealing_notice.html", neutral_prefix=True)
 )
 """无犯罪记录证明 (R-SEAL-8): for a person whose only records are sealed; it says nothing about sealing."""
 

@@ -11,14 +11,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from juvenile_justice.domain.cases.labels import DECISION_KINDS, SENTENCE_KINDS
+from juvenile_justice.domain.cases.labels import DECISION_KINDS, INPUT_LABELS, SENTENCE_KINDS, SOURCE_LABELS
 from juvenile_justice.domain.sealing import certificates, lawful_query, notices, service
 from juvenile_justice.domain.sealing import schemas as s
 from juvenile_justice.lib.clock import today_china
@@ -38,7 +38,8 @@ NOTICES = {
     "decided": "已作出决定，并已出具决定书。",
     "unseal_requested": "解除封存申请已提交，须由另一名检察官决定。",
     "unseal_decided": "已对解除封存申请作出决定。",
-    "filed": "查询申请已提交。",
+    "filed": "查询申请已提交，等待封存单位决定。",
+    "refused": "该申请依法不能受理，已不予受理（理由见下表）。",
 }
 
 
@@ -50,6 +51,7 @@ def _page(name: str, request: Req, status: int = 200, **context: Any) -> Templat
             "user": request.scope.get("user"), "basis_labels": BASIS_LABELS, "decision_kinds": DECISION_KINDS,
             "sentence_kinds": SENTENCE_KINDS, "rule_results": RULE_RESULTS, "query_status": QUERY_STATUS,
             "unit_types": notices.UNIT_TYPES, "unseal_rules": UNSEAL_RULES, "unseal_status": UNSEAL_STATUS,
+            "input_labels": INPUT_LABELS, "source_labels": SOURCE_LABELS,
             **context,
         },
     )  # fmt: skip
@@ -79,12 +81,15 @@ async def _work_page(request: Req, status: int = 200, **context: Any) -> Templat
 
 
 async def _act(request: Req, saved: str, action: Callable[[], Awaitable[Any]]) -> Redirect | Template:
-    """Run a form's action: back to ``/sealing`` with its notice, or the page again with the errors (422)."""
+    """Run a form's action: back to ``/sealing`` with its notice (and the document it issued, if any), or
+    the page again with the errors (422)."""
     try:
-        await action()
+        result = await action()
     except (ValidationFailed, Conflict) as exc:
         return await _work_page(request, 422, errors=_errors(exc))
-    return Redirect(path=f"/sealing?saved={saved}", status_code=303)
+    document_id = getattr(result, "document_id", None)
+    query = {"saved": saved, **({"document": str(document_id)} if document_id else {})}
+    return Redirect(path="/sealing", query_params=query, status_code=303)
 
 
 def _errors(exc: ValidationFailed | Conflict) -> dict[str, str]:
@@ -100,9 +105,15 @@ class SealingPages(Controller):
 
     # ------------------------------------------------------------------ prosecutors' work
     @get("/sealing", guards=[requires_roles("prosecutor")])
-    async def work(self, request: Req, saved: FromQuery[str | None] = None) -> Template:
-        """Sealing tasks (overdue in red), queries to decide, requests to lift seals."""
-        return await _work_page(request, saved=saved)
+    async def work(
+        self,
+        request: Req,
+        saved: FromQuery[str | None] = None,
+        document: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+    ) -> Template:
+        """Sealing tasks (overdue in red), queries to decide, requests to lift seals; after an action, a
+        link to the document it issued."""
+        return await _work_page(request, saved=saved, document_id=document)
 
     @post("/persons/{person_id:int}/sealing", guards=[requires_roles("prosecutor")], status_code=303)
     async def seal(self, request: Req, person_id: FromPath[int], data: Form) -> Redirect | Template:
@@ -187,10 +198,11 @@ class SealingPages(Controller):
         fixed = {"requesting_unit_type": "court", "requesting_unit": p.unit_name} if p.role == "judge" else {}
         try:
             body = _form(data, s.QueryRequestIn, **fixed)
-            await lawful_query.file_query(p, record_id, body)
+            filed = await lawful_query.file_query(p, record_id, body)
         except (ValidationFailed, Conflict) as exc:
             return _page("query_request_new", request, 422, record_id=record_id, form=data, errors=_errors(exc))
-        return Redirect(path="/query-requests?saved=filed", status_code=303)
+        saved = "filed" if filed.status == "pending" else "refused"
+        return Redirect(path=f"/query-requests?saved={saved}", status_code=303)
 
     @get("/query-requests", guards=[requires_roles("judge", "prosecutor")])
     async def my_queries(self, request: Req, saved: FromQuery[str | None] = None) -> Template:

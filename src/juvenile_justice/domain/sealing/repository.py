@@ -263,3 +263,9 @@ async def unseal(record_id: int, on: date) -> bool:
         record_id,
     )
     return bool(rows)
+
+
+async def records_of_person(person_id: int) -> int:
+    """How many sealed records (in force or unsealed) a person has."""
+    row = await db.fetch_one("SELECT COUNT(*) AS n FROM sealed_record WHERE person = {}", person_id)
+    return int(row["n"]) if row else 0

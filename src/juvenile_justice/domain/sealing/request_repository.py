@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from juvenile_justice import db
+from juvenile_justice.domain.sealing import visibility
 
 
 def _d(value: Any) -> date | None:
@@ -122,11 +123,24 @@ async def queries_visible_to(
     return [_query(r) for r in rows]
 
 
+_APPROVAL_LOGGED = visibility.logged_after(
+    "'sealed_record:' || q.sealed_record",
+    "query_request.decide",
+    "query_request.create",
+    purpose="'approve:' || q.id",
+    first_purpose="'request:' || q.id",
+)
+"""The approval's entry in the access log, after the request's own filing entry."""
+
+
 async def active_grant(record_id: int, user_id: int, today: date) -> QueryRecord | None:
-    """The approved, unexpired request of this user for this record (the latest), or None."""
+    """The approved, unexpired request of this user for this record (the latest), or None. An approval
+    counts only with its decision document and the ``query_request.decide`` entry that the hash-chained
+    access log holds for it: a row set to ``approved`` in the database grants nothing."""
     row = await db.fetch_one(
         _QUERY_SELECT + "WHERE q.sealed_record = {} AND q.requester = {} AND q.status = 'approved' "
-        "AND q.valid_until >= {} ORDER BY q.valid_until DESC, q.id DESC LIMIT 1",
+        f"AND q.valid_until >= {{}} AND q.decision_document IS NOT NULL AND {_APPROVAL_LOGGED} "
+        "ORDER BY q.valid_until DESC, q.id DESC LIMIT 1",
         record_id,
         user_id,
         today,

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
-from juvenile_justice.domain.cases.schemas import DbId, IdNumber, Months, SentenceKind, ShortText
+from juvenile_justice.domain.cases.schemas import DbId, IdNumber, Months, PersonName, SentenceKind, ShortText
 
 Basis = Literal["judgment", "non_prosecution", "acquittal"]
 """What a record is sealed on: an effective judgment (R-SEAL-1/2), a decision not to prosecute (R-SEAL-3,
@@ -91,6 +91,8 @@ class TaskOut(Struct):
     status: Literal["open", "done"]
     sealed_record_id: int | None
     eligibility: dict[str, Any]
+    yours: bool = False
+    """You are one of the case's prosecutors (who seal it)."""
 
 
 class TaskPage(Struct):
@@ -219,9 +221,11 @@ class UnsealRequestPage(Struct):
 
 
 class CertificateIn(Struct, forbid_unknown_fields=True):
-    """``POST /api/no-record-certificates``: the applicant's ID number (in the body) and who applies."""
+    """``POST /api/no-record-certificates``: the person's ID number (in the body, never a URL) and name as
+    on their identity card, and who applies (the person, or the legal representative of a minor)."""
 
     id_number: IdNumber
+    name: PersonName
     applicant: Literal["self", "legal_representative"]
 
 

@@ -76,6 +76,17 @@ def facts_of(
     )
 
 
+def seal_due(received_on: date) -> date:
+    """The day by which records must be sealed: :data:`SEAL_WITHIN_DAYS` days after the decision or the
+    effective judgment was received (R-SEAL-4; Seal-Measures Arts 11-12)."""
+    return add_days(received_on, SEAL_WITHIN_DAYS)
+
+
+def is_overdue(due_on: date, today: date, *, done: bool = False) -> bool:
+    """True when an open task is past its deadline (the whole of ``due_on`` counts)."""
+    return not done and today > due_on
+
+
 def _outcome(trace: el.Trace, task_id: int | None, due_on: date | None) -> cs.SealingOutcome:
     data = trace.as_dict()
     return cs.SealingOutcome(
@@ -97,7 +108,7 @@ async def evaluate_decision(
     if trace.eligible is not True or decision.kind not in BASIS_OF_KIND:
         return _outcome(trace, None, None)
     received = decision.effective_date or decision.decision_date
-    due = add_days(received, SEAL_WITHIN_DAYS)
+    due = seal_due(received)
     task_id = await repo.insert_task(
         {
             "unit": case.unit_id,
@@ -118,10 +129,14 @@ async def evaluate_decision(
     return _outcome(trace, task_id, due)
 
 
-async def stored_outcomes(decision_ids: list[int]) -> dict[int, cs.SealingOutcome]:
-    """The stored evaluation of decisions that opened a sealing task (others: none stored)."""
+async def stored_outcomes(
+    case: cases_repo.CaseRecord, decisions: list[cases_repo.DecisionRecord]
+) -> dict[int, cs.SealingOutcome]:
+    """The evaluation of a case's decisions: as stored with the sealing task a decision opened, else
+    evaluated again as of today (the rules are pure; nothing is written)."""
     out: dict[int, cs.SealingOutcome] = {}
-    for decision_id, task in (await repo.tasks_of_decisions(decision_ids)).items():
+    tasks = await repo.tasks_of_decisions([d.id for d in decisions])
+    for decision_id, task in tasks.items():
         trace = task.eligibility
         out[decision_id] = cs.SealingOutcome(
             eligible=trace.get("eligible"),
@@ -131,6 +146,15 @@ async def stored_outcomes(decision_ids: list[int]) -> dict[int, cs.SealingOutcom
             as_of=date.fromisoformat(trace["as_of"]) if trace.get("as_of") else None,
             due_on=task.due_on,
         )
+    births: dict[int, cases_repo.PersonRecord | None] = {}
+    for d in decisions:
+        if d.id in out:
+            continue
+        if d.person_id not in births:
+            births[d.person_id] = await cases_repo.person_by_id(d.person_id)
+        person = births[d.person_id]
+        if person is not None:
+            out[d.id] = _outcome(el.sealing_eligibility(facts_of(person, case, d), today_china()), None, None)
     return out
 
 
@@ -149,13 +173,26 @@ async def _sealable_person(p: Principal, person_id: int) -> tuple[cases_repo.Per
     case = await cases_repo.case_by_id(person.case_id)
     if case is None or case.unit_id != p.unit_id:
         raise NotFound("人员不存在 / no such person")
-    if person.sealed:
-        raise Conflict("该人员在本案中的记录已封存 / this person's records in the case are sealed already")
-    if p.user_id not in case.prosecutor_ids():
-        raise Forbidden("只有本案承办检察官可以封存 / only the case's prosecutors seal its records")
     if person.role != "suspect":
         raise ValidationFailed.one("person_id", "只有犯罪嫌疑人的记录需要封存 / only a suspect's records are sealed")
+    if person.sealed:
+        raise Conflict("该人员在本案中的记录已封存 / this person's records in the case are sealed already")
+    if await repo.records_of_person(person.id):  # R-SEAL-11: an unsealed record stays unsealed
+        raise Conflict("该人员在本案中的记录已依法解除封存，不再封存 / these records were lawfully unsealed")
+    if p.user_id not in case.prosecutor_ids():
+        raise Forbidden("只有本案承办检察官可以封存 / only the case's prosecutors seal its records")
     return person, case
+
+
+def governing_decision(decisions: list[cases_repo.DecisionRecord]) -> cases_repo.DecisionRecord | None:
+    """The decision that ends the person's case and decides the seal: the latest judgment if there is one
+    (a later non-prosecution cannot undo it), else the latest acquittal, else the latest decision not to
+    prosecute."""
+    for kinds in (("judgment",), ("acquittal",), tuple(k for k, b in BASIS_OF_KIND.items() if b == "non_prosecution")):
+        final = [d for d in decisions if d.kind in kinds]
+        if final:
+            return max(final, key=lambda d: (d.decision_date, d.id))
+    return None
 
 
 async def _decision_for(
@@ -197,13 +234,20 @@ def _check_advised_on(advised_on: date | None, decision: cases_repo.DecisionReco
         raise ValidationFailed.one("advised_on", "不能晚于今天 / must not be in the future")
 
 
-def _check_offense_dates(data: s.SealingIn, case: cases_repo.CaseRecord) -> None:
+def _check_offense_dates(data: s.SealingIn, case: cases_repo.CaseRecord, decision: cases_repo.DecisionRecord) -> None:
+    """Several acts (R-SEAL-2): the case's offence date is the first of them, and none is after the decision."""
     dates = data.offense_dates or []
     if len(dates) > 50:
         raise ValidationFailed.one("offense_dates", "至多50个 / at most 50 dates")
+    if dates and case.offense_date not in dates:
+        raise ValidationFailed.one(
+            "offense_dates", f"须包括本案案发日期{case.offense_date} / must include the case's offence date"
+        )
     for i, d in enumerate(dates):
-        if d > today_china():
-            raise ValidationFailed.one(f"offense_dates.{i}", "不能晚于今天 / must not be in the future")
+        if not case.offense_date <= d <= decision.decision_date:
+            raise ValidationFailed.one(
+                f"offense_dates.{i}", "须在案发日期与决定日期之间 / must lie between the offence and the decision"
+            )
     if data.main_offense_date is not None and data.main_offense_date not in dates:
         raise ValidationFailed.one("main_offense_date", "须为offense_dates之一 / must be one of offense_dates")
 
@@ -214,7 +258,7 @@ async def snapshot(case: cases_repo.CaseRecord, person: cases_repo.PersonRecord)
     decisions = [
         d for d in await cases_repo.decisions_of_case(case.id, include_sealed=True) if d.person_id == person.id
     ]
-    steps = await cases_repo.steps_of_case(case.id)
+    steps = await cases_repo.steps_of_case(case.id, include_sealed=True)
     return {
         "case": {
             "id": case.id,
@@ -266,9 +310,17 @@ async def seal_person(p: Principal, person_id: int, data: s.SealingIn) -> s.Seal
     today = today_china()
     async with db.transaction():
         person, case = await _sealable_person(p, person_id)
-        _check_offense_dates(data, case)
         decision = await _decision_for(p, person, case, data)
+        _check_offense_dates(data, case, decision)
         _check_advised_on(data.advised_on, decision)
+        ours = [d for d in await cases_repo.decisions_of_case(case.id, include_sealed=True) if d.person_id == person.id]
+        final = governing_decision(ours)
+        if final is not None and final.id != decision.id:
+            raise ValidationFailed.one(
+                "decision_id" if data.decision_id is not None else "basis",
+                f"本案对该人的终局决定是{final.decision_date}的{DECISION_KINDS.get(final.kind, final.kind)}，"
+                "应据此判断是否封存 / another decision is the final one for this person",
+            )
         facts = facts_of(
             person, case, decision, offense_dates=data.offense_dates, main_offense_date=data.main_offense_date
         )
@@ -377,6 +429,7 @@ async def list_tasks(p: Principal, *, status: str | None, limit: int | None, cur
         open_ = t.status == "open"
         person = await cases_repo.person_by_id(t.person_id) if open_ else None
         visible = person is not None and not person.sealed
+        case = await cases_repo.case_by_id(t.case_id) if visible else None
         items.append(
             s.TaskOut(
                 id=t.id,
@@ -390,10 +443,11 @@ async def list_tasks(p: Principal, *, status: str | None, limit: int | None, cur
                 basis=t.basis,  # type: ignore[arg-type]
                 received_on=t.received_on,
                 due_on=t.due_on,
-                overdue=open_ and today > t.due_on,
+                overdue=is_overdue(t.due_on, today, done=not open_),
                 status=t.status,  # type: ignore[arg-type]
                 sealed_record_id=t.sealed_record_id,
                 eligibility=t.eligibility if visible else {},
+                yours=case is not None and p.user_id in case.prosecutor_ids(),
             )
         )
     more = len(tasks) > size
