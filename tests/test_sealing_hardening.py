@@ -134,6 +134,9 @@ async def test_a_status_flipped_in_the_database_unseals_nothing(client: httpx.As
     await behind_the_guards(f"UPDATE sealed_record SET status = 'unsealed' WHERE id = {record_id}")
     assert (await client.get(f"/api/cases/{case_id}", headers=h)).status_code == 403
     assert (await client.get(f"/api/persons/{person_id}", headers=h)).status_code == 403
+    j = await _judge(client)
+    r = await client.post("/api/sealed-status/lookup", json={"id_number": JUVENILE_ID}, headers=j)
+    assert r.json()["sealed"] is True, "the status check agrees with every other read"
 
 
 async def test_a_query_approved_in_the_database_grants_nothing(client: httpx.AsyncClient) -> None:
@@ -158,7 +161,7 @@ async def test_a_query_approved_in_the_database_grants_nothing(client: httpx.Asy
 
 async def test_applications_must_cite_a_regulation_and_judges_apply_for_their_court(client: httpx.AsyncClient) -> None:
     h, _, _, record_id = await _sealed_world(client)
-    for cited in ("无", "-", "。", "有"):
+    for cited in ("无", "-", "。", "有", "暂无规定", "无相关规定", "没有相关法"):
         body = {**COURT_QUERY, "requesting_unit": "某公司", "requesting_unit_type": "other", "cited_regulation": cited}
         r = await client.post(f"/api/sealed-records/{record_id}/query-requests", json=body, headers=h)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cited_regulation", cited
@@ -169,6 +172,24 @@ async def test_applications_must_cite_a_regulation_and_judges_apply_for_their_co
     r = await client.post(f"/api/sealed-records/{record_id}/query-requests",
                           json={**COURT_QUERY, "purpose": "联系电话13912345678"}, headers=j)  # fmt: skip
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "purpose"
+    r = await client.post(f"/api/sealed-records/{record_id}/query-requests",
+                          json={**COURT_QUERY, "purpose": "联系+86-139-1234-5678"}, headers=j)  # fmt: skip
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "purpose"
+
+
+async def test_dates_that_decide_the_seal_are_facts(client: httpx.AsyncClient) -> None:
+    """An effective date in the future is refused (it was a 500 at 9999-12-31); the offence date is fixed
+    once a final decision is recorded (it decides the age at the offence, R-SEAL-1)."""
+    await make_user("pro1", "prosecutor")
+    h = await auth(client, "pro1")
+    case_id = await _case(client, h)
+    person_id = await _suspect(client, h, case_id, JUVENILE_NAME, JUVENILE_ID)
+    for day in ("9999-12-31", "2099-01-01"):
+        r = await _decide(client, h, case_id, person_id, effective_date=day)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "effective_date", r.text
+    assert (await _decide(client, h, case_id, person_id)).status_code == 201
+    r = await client.patch(f"/api/cases/{case_id}", json={"version": 1, "offense_date": "2021-02-01"}, headers=h)
+    assert r.status_code == 409
 
 
 async def test_the_certificate_checks_the_name_and_hides_the_department(

@@ -636,3 +636,17 @@ async def has_unsealed_conviction(id_number: str) -> bool:
         *indexes,
     )
     return bool(_matching(rows, id_number, 1))
+
+
+FINAL_KINDS = ("judgment", "acquittal", "non_prosecution_relative", "non_prosecution_absolute",
+               "non_prosecution_after_probation")  # fmt: skip
+"""Decisions that end a person's case (and decide sealing)."""
+
+
+async def has_final_decision(case_id: int) -> bool:
+    """True when a judgment, acquittal or decision not to prosecute is recorded in the case."""
+    marks = ", ".join("{}" for _ in FINAL_KINDS)
+    row = await db.fetch_one(
+        f"SELECT 1 AS hit FROM decision WHERE case_file = {{}} AND kind IN ({marks}) LIMIT 1", case_id, *FINAL_KINDS
+    )
+    return row is not None

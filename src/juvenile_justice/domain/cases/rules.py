@@ -171,6 +171,11 @@ def check_decision(
         raise ValidationFailed.one("decision_date", "不能晚于今天 / must not be in the future")
     if effective_date is not None and effective_date < decision_date:
         raise ValidationFailed.one("effective_date", "不能早于决定日期 / must not be before the decision date")
+    if effective_date is not None and effective_date > today:
+        raise ValidationFailed.one(
+            "effective_date",
+            "不能晚于今天：判决生效后再记录生效日期 / must not be in the future: record it once in effect",
+        )
     if kind == "judgment":
         if sentence_kind is None:
             raise ValidationFailed.one("sentence_kind", "判决须写明刑罚种类 / a judgment needs its sentence kind")

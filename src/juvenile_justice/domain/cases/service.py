@@ -358,6 +358,11 @@ async def update_case(p: Principal, case_id: int, data: s.CaseUpdate) -> s.CaseO
         received = case.received_on if data.received_on is msgspec.UNSET else data.received_on
         rules.check_case_dates(offense, received, today_china())
         if offense != case.offense_date:
+            if await repo.has_final_decision(case_id):  # the ages it fixed decide sealing (R-SEAL-1)
+                raise Conflict(
+                    "已作出判决或不起诉决定，案发日期不能再修改 / the offence date is fixed once a final decision "
+                    "is recorded"
+                )
             values["offense_date"] = offense
         if received != case.received_on:
             values["received_on"] = received

@@ -87,6 +87,8 @@ def _text(value: str | None, field: str, *, required: bool = True) -> str | None
     return text
 
 
+_CITES_NOTHING = re.compile(r"\s*(?:暂?无|没有|未|不适用|尚无|并无)")
+"""A citation that says there is none ("暂无规定", "没有相关法")."""
 _REGULATION = re.compile(r"《[^》]{2,}》|[\u4e00-\u9fff]{2,}(?:法|条例|规定|办法|规则|决定)")
 
 
@@ -94,7 +96,7 @@ def _regulation(value: str | None) -> str | None:
     """A cited state regulation: blank, or text naming one (《…》, or a name ending in 法/条例/规定/办法/规则/
     决定); "无" or "-" cite nothing."""
     text = _text(value, "cited_regulation", required=False)
-    if text is not None and not _REGULATION.search(text):
+    if text is not None and (not _REGULATION.search(text) or _CITES_NOTHING.match(text)):
         raise ValidationFailed.one(
             "cited_regulation", "请写明所依据的国家规定的名称，如《征兵工作条例》 / name the state regulation relied on"
         )

@@ -16,6 +16,7 @@ from typing import Any
 
 from juvenile_justice import db
 from juvenile_justice import protection as pf
+from juvenile_justice.domain.sealing import visibility
 
 TABLE = "sealed_record"
 BINDING_COLUMNS = ("unit", "case_file", "person", "decision", "basis")
@@ -168,9 +169,12 @@ async def set_notice(record_id: int, document_id: int) -> None:
 
 _RECORD_SELECT = (
     "SELECT r.id, r.unit, r.case_file, r.person, r.decision, r.basis, r.sealed_on, r.sealed_at, r.advised_on, "
-    "r.eligibility, r.ruleset_version, r.notice_document, r.status, r.unsealed_on, n.name AS unit_name, "
-    "u.username AS sealer FROM sealed_record r JOIN unit n ON n.id = r.unit LEFT JOIN app_user u ON u.id = r.sealed_by "
+    f"r.eligibility, r.ruleset_version, r.notice_document, {visibility.in_force('r')} AS in_force, r.unsealed_on, "
+    "n.name AS unit_name, u.username AS sealer FROM sealed_record r JOIN unit n ON n.id = r.unit "
+    "LEFT JOIN app_user u ON u.id = r.sealed_by "
 )
+"""``status`` is derived from :func:`visibility.in_force`: a status flipped without its logged unsealing
+still reads ``sealed`` (one meaning of the seal state everywhere)."""
 
 
 def _record(r: dict[str, Any]) -> SealedRecordRow:
@@ -189,7 +193,7 @@ def _record(r: dict[str, Any]) -> SealedRecordRow:
         eligibility=json.loads(r["eligibility"]),
         ruleset_version=r["ruleset_version"],
         notice_document_id=r["notice_document"],
-        status=r["status"],
+        status="sealed" if r["in_force"] else "unsealed",
         unsealed_on=db.as_date(r["unsealed_on"]) if r["unsealed_on"] else None,
     )
 
@@ -222,7 +226,7 @@ async def records_by_id_number(id_number: str) -> list[SealedRecordRow]:
     marks = ", ".join("{}" for _ in indexes)
     rows = await db.fetch(
         f"SELECT r.id, {', '.join('r.' + c for c in BINDING_COLUMNS)}, r.id_number FROM sealed_record r "
-        f"WHERE r.id_number_index IN ({marks}) AND r.status = 'sealed' ORDER BY r.id",
+        f"WHERE r.id_number_index IN ({marks}) AND {visibility.in_force('r')} ORDER BY r.id",
         *indexes,
     )
     hits = [
